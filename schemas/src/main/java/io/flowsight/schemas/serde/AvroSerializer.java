@@ -27,6 +27,14 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   private final Map<Schema, DatumWriter<T>> writers =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Per-thread output buffer and encoder, reused from record to record. */
+  private static final class Buffer {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+    BinaryEncoder encoder;
+  }
+
+  private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
+
   /** The cached id of the schema last written to the topic last written to. */
   private volatile Cached last;
 
@@ -57,17 +65,19 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     }
     Schema schema = record.getSchema();
     int id = schemaId(topic, schema);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    Buffer buffer = BUFFERS.get();
+    ByteArrayOutputStream out = buffer.out;
+    out.reset();
     out.write(WireFormat.MAGIC_BYTE);
     // Schema id, big-endian.
     out.write(id >>> 24);
     out.write(id >>> 16);
     out.write(id >>> 8);
     out.write(id);
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    buffer.encoder = EncoderFactory.get().directBinaryEncoder(out, buffer.encoder);
     try {
-      writer(schema).write(record, encoder);
-      encoder.flush();
+      writer(schema).write(record, buffer.encoder);
+      buffer.encoder.flush();
     } catch (IOException | RuntimeException e) {
       throw new SerdeException(
           Reason.MALFORMED,

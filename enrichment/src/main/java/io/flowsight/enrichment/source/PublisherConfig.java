@@ -1,0 +1,57 @@
+package io.flowsight.enrichment.source;
+
+import io.flowsight.schemas.serde.RegistrySerdeConfig;
+import io.flowsight.schemas.serde.SerdeException;
+import java.util.Map;
+
+/**
+ * Where identity sources publish.
+ *
+ * @param bootstrapServers Kafka bootstrap servers, {@code host:port[,host:port...]}; flag {@code
+ *     --bootstrap-servers}, environment {@code FLOWSIGHT_KAFKA_BOOTSTRAP}
+ * @param registryUrl the schema registry's Confluent-compatible API; flag {@code --registry-url},
+ *     environment {@code FLOWSIGHT_REGISTRY_URL}
+ * @param topic the identity topic; flag {@code --topic}, default {@value
+ *     IdentityChanges#DEFAULT_TOPIC}
+ * @param producerOverrides extra Kafka producer settings (security, timeouts); may be empty
+ */
+public record PublisherConfig(
+    String bootstrapServers,
+    String registryUrl,
+    String topic,
+    Map<String, Object> producerOverrides) {
+
+  public PublisherConfig {
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException(
+          "--bootstrap-servers is missing (or set FLOWSIGHT_KAFKA_BOOTSTRAP), e.g."
+              + " 127.0.0.1:9092");
+    }
+    for (String server : bootstrapServers.split(",")) {
+      int colon = server.trim().lastIndexOf(':');
+      if (colon <= 0 || !server.trim().substring(colon + 1).matches("\\d{1,5}")) {
+        throw new IllegalArgumentException(
+            "--bootstrap-servers: '" + server.trim() + "' is not host:port");
+      }
+    }
+    if (registryUrl == null || registryUrl.isBlank()) {
+      throw new IllegalArgumentException(
+          "--registry-url is missing (or set FLOWSIGHT_REGISTRY_URL), e.g."
+              + " http://127.0.0.1:8081/apis/ccompat/v7");
+    }
+    try {
+      RegistrySerdeConfig.of(registryUrl);
+    } catch (SerdeException e) {
+      throw new IllegalArgumentException("--registry-url: " + e.getMessage(), e);
+    }
+    if (topic == null || !topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+      throw new IllegalArgumentException(
+          "--topic: '" + topic + "' is not a Kafka topic name (letters, digits, . _ -)");
+    }
+    producerOverrides = producerOverrides == null ? Map.of() : Map.copyOf(producerOverrides);
+  }
+
+  public PublisherConfig(String bootstrapServers, String registryUrl, String topic) {
+    this(bootstrapServers, registryUrl, topic, Map.of());
+  }
+}

@@ -1,0 +1,138 @@
+package io.flowsight.enrichment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class IdentitySourceMainTest {
+
+  @TempDir Path dir;
+
+  private record Result(int status, String err) {}
+
+  private static Result run(String... args) {
+    CommandLine cli = IdentitySourceMain.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    int status = cli.execute(args);
+    return new Result(status, err.toString().trim());
+  }
+
+  @Test
+  void shouldNameTheBadOptionAndExitWithTwo() throws Exception {
+    Path file = Files.writeString(dir.resolve("ids.yaml"), "identities: []\n");
+
+    assertThat(run("static", "--file", dir.resolve("missing.yaml").toString()))
+        .isEqualTo(
+            new Result(
+                2,
+                "identity-source static: --file: "
+                    + dir.resolve("missing.yaml")
+                    + " does not exist or is not a file"));
+    assertThat(
+            run(
+                "static",
+                "--file",
+                file.toString(),
+                "--bootstrap-servers",
+                "127.0.0.1",
+                "--registry-url",
+                "http://127.0.0.1:8081/apis/ccompat/v7"))
+        .isEqualTo(
+            new Result(
+                2, "identity-source static: --bootstrap-servers: '127.0.0.1' is not host:port"));
+    assertThat(
+            run(
+                "static",
+                "--file",
+                file.toString(),
+                "--bootstrap-servers",
+                "127.0.0.1:9092",
+                "--registry-url",
+                "ftp://registry",
+                "--topic",
+                "ids"))
+        .extracting(
+            Result::status, r -> r.err().startsWith("identity-source static: --registry-url: "))
+        .containsExactly(2, true);
+    assertThat(
+            run(
+                "static",
+                "--file",
+                file.toString(),
+                "--bootstrap-servers",
+                "127.0.0.1:9092",
+                "--registry-url",
+                "http://127.0.0.1:8081/apis/ccompat/v7",
+                "--topic",
+                "bad topic"))
+        .isEqualTo(
+            new Result(
+                2,
+                "identity-source static: --topic: 'bad topic' is not a Kafka topic name"
+                    + " (letters, digits, . _ -)"));
+    assertThat(
+            run(
+                "kubernetes",
+                "--cluster",
+                " ",
+                "--bootstrap-servers",
+                "127.0.0.1:9092",
+                "--registry-url",
+                "http://127.0.0.1:8081/apis/ccompat/v7"))
+        .extracting(Result::status, Result::err)
+        .containsExactly(
+            2,
+            "identity-source kubernetes: --cluster is missing (or set FLOWSIGHT_CLUSTER): name the"
+                + " cluster, e.g. prod-east; it is every identity's cluster and the events'"
+                + " sourceInstance");
+    assertThat(run("kubernetes", "--resync", "ten minutes").status()).isEqualTo(2);
+    assertThat(run().status()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldNameTheLineOfABadFileAndExitWithTwo() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("ids.yaml"),
+            "identities:\n  - ip: 10.0.0.1\n    app: a\n    colour: red\n");
+
+    Result result =
+        run(
+            "static",
+            "--file",
+            file.toString(),
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--registry-url",
+            "http://127.0.0.1:1/apis/ccompat/v7",
+            "--once");
+
+    // The file is checked before anything else: no broker is needed to hear about it.
+    assertThat(result)
+        .isEqualTo(
+            new Result(
+                2,
+                "identity-source static: "
+                    + file
+                    + ":4: unknown field 'colour' (an entry has: ip or cidr, app, cluster,"
+                    + " namespace, workloadKind, workloadName, instanceId, node, zone, region,"
+                    + " account, labels)"));
+  }
+
+  @Test
+  void shouldReadDurationsInIsoOrShortForm() {
+    assertThat(IdentitySourceMain.duration("PT10M")).isEqualTo(Duration.ofMinutes(10));
+    assertThat(IdentitySourceMain.duration("10m")).isEqualTo(Duration.ofMinutes(10));
+    assertThat(IdentitySourceMain.duration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(IdentitySourceMain.duration("0")).isEqualTo(Duration.ZERO);
+  }
+}

@@ -1,0 +1,135 @@
+package io.flowsight.sidecar;
+
+import io.flowsight.enrichment.IpAddresses;
+import io.flowsight.enrichment.local.LocalIdentityResolver;
+import io.flowsight.enrichment.local.StaticLocalIdentityResolver;
+import io.flowsight.schemas.Identity;
+import io.flowsight.sidecar.bpf.BpfException;
+import io.flowsight.sidecar.config.ConfigException;
+import io.flowsight.sidecar.config.SidecarConfig;
+import io.flowsight.sidecar.config.SidecarOptions;
+import io.flowsight.sidecar.metrics.SidecarMetrics;
+import io.flowsight.sidecar.sink.FlowSink;
+import io.flowsight.sidecar.sink.KafkaSink;
+import io.flowsight.sidecar.sink.StdoutSink;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import picocli.CommandLine;
+
+/** {@code ./flowsight sidecar [options]}: runs the exporter sidecar until SIGTERM or SIGINT. */
+public final class SidecarMain {
+
+  /** Exit code for a bad configuration. */
+  static final int EXIT_CONFIG = 2;
+
+  /** Exit code for a kernel that refuses the program (privilege, BTF). */
+  static final int EXIT_KERNEL = 3;
+
+  private SidecarMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv(), System.out, System.err));
+  }
+
+  /**
+   * The identity every record carries for its local IP: the identity file's entry for the address
+   * (several workloads on one host), else the host's configured identity, else none.
+   */
+  static Function<byte[], Identity> localIdentity(SidecarConfig config) {
+    Identity host = config.localIdentity();
+    if (config.identityFile() == null) {
+      return ip -> host;
+    }
+    LocalIdentityResolver byAddress = StaticLocalIdentityResolver.fromFile(config.identityFile());
+    return ip -> byAddress.identityOf(IpAddresses.toInetAddress(ip), Instant.now()).orElse(host);
+  }
+
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    for (String arg : args) {
+      if (arg.equals("-h") || arg.equals("--help")) {
+        CommandLine command = SidecarOptions.command(new SidecarOptions());
+        command.getCommandSpec().name("./flowsight sidecar");
+        command.getCommandSpec().usageMessage().abbreviateSynopsis(true);
+        command
+            .getCommandSpec()
+            .usageMessage()
+            .description(
+                "Captures every TCP connection of this host with eBPF and ships one record per"
+                    + " connection to Kafka (or stdout).",
+                "Needs root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF.",
+                "Every option can also be set as an environment variable FLOWSIGHT_SIDECAR_<NAME>"
+                    + " (--interim-interval: FLOWSIGHT_SIDECAR_INTERIM_INTERVAL) or as a key in the"
+                    + " --config properties file (interim-interval=30s).");
+        command.usage(out);
+        return 0;
+      }
+    }
+    SidecarConfig config;
+    try {
+      config = SidecarOptions.parse(args, env).toConfig();
+    } catch (CommandLine.ParameterException | ConfigException e) {
+      err.println("flowsight sidecar: " + e.getMessage());
+      err.println("Run ./flowsight sidecar --help for the options.");
+      return EXIT_CONFIG;
+    }
+    SidecarMetrics metrics = new SidecarMetrics();
+    FlowSink sink =
+        switch (config.sink()) {
+          case KAFKA ->
+              new KafkaSink(
+                  config.bootstrapServers(),
+                  config.registryUrl(),
+                  config.topic(),
+                  config.outputBuffer(),
+                  metrics);
+          case STDOUT -> new StdoutSink(out);
+        };
+    Function<byte[], Identity> localIdentity;
+    try {
+      localIdentity = localIdentity(config);
+    } catch (RuntimeException e) {
+      sink.close();
+      err.println(
+          "flowsight sidecar: --identity-file " + config.identityFile() + ": " + e.getMessage());
+      return EXIT_CONFIG;
+    }
+    Sidecar sidecar;
+    try {
+      sidecar = Sidecar.start(config, metrics, sink, localIdentity);
+    } catch (BpfException e) {
+      sink.close();
+      err.println("flowsight sidecar: " + e.getMessage());
+      return EXIT_KERNEL;
+    } catch (IOException e) {
+      sink.close();
+      err.println(
+          "flowsight sidecar: cannot open the metrics endpoint on "
+              + config.metricsHost()
+              + ":"
+              + config.metricsPort()
+              + " ("
+              + e.getMessage()
+              + "): set --metrics-address to a free port, or port 0 to turn it off");
+      return EXIT_CONFIG;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  sidecar.close();
+                  stopped.countDown();
+                },
+                "flowsight-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,50 @@
+package io.flowsight.sidecar.config;
+
+import io.flowsight.schemas.Identity;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The sidecar's settings, validated. Built by {@link SidecarOptions} from flags, environment
+ * variables ({@code FLOWSIGHT_SIDECAR_*}), a properties file and defaults, in that order of
+ * precedence.
+ *
+ * @param observerId stable id of this host in every record (instance id, else hostname)
+ * @param sink where records go: Kafka, or one JSON object per line on stdout
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param registryUrl the schema registry's Confluent-compatible API
+ * @param topic the raw flows topic
+ * @param interimInterval how often an open connection reports its deltas (INTERIM records)
+ * @param pollInterval how often the ring buffer is drained (no wakeup per event)
+ * @param ringBufferBytes size of the kernel ring buffer, a power of two of at least 4096 bytes
+ * @param maxConnections connections tracked at once, in the kernel map and the flow table
+ * @param outputBuffer records held while Kafka is slow or unreachable; beyond it, records are
+ *     dropped and counted
+ * @param metricsHost address the metrics and health endpoint binds to
+ * @param metricsPort its port; 0 turns it off
+ * @param localIdentity the workload this host runs (VM), attached to every record's local IP
+ * @param identityFile optional YAML file mapping local IPs to identities (several workloads on one
+ *     host); overrides localIdentity for the IPs it lists
+ */
+public record SidecarConfig(
+    String observerId,
+    Sink sink,
+    String bootstrapServers,
+    String registryUrl,
+    String topic,
+    Duration interimInterval,
+    Duration pollInterval,
+    int ringBufferBytes,
+    int maxConnections,
+    int outputBuffer,
+    String metricsHost,
+    int metricsPort,
+    Identity localIdentity,
+    Path identityFile) {
+
+  /** Where the sidecar writes its records. */
+  public enum Sink {
+    KAFKA,
+    STDOUT
+  }
+}

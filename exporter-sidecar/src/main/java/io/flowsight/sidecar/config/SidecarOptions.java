@@ -1,0 +1,389 @@
+package io.flowsight.sidecar.config;
+
+import io.flowsight.schemas.Identity;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * The sidecar's command-line options. Every option can also come from an environment variable
+ * ({@code FLOWSIGHT_SIDECAR_} and the option's name in upper case, dashes and dots as underscores:
+ * {@code --interim-interval} is {@code FLOWSIGHT_SIDECAR_INTERIM_INTERVAL}) or from the properties
+ * file given with {@code --config} (key = the option's name without dashes: {@code
+ * interim-interval=30s}). Flags win over the environment, which wins over the file, which wins over
+ * the defaults. {@link #toConfig()} validates and names the bad setting.
+ */
+public final class SidecarOptions {
+
+  public static final String ENV_PREFIX = "FLOWSIGHT_SIDECAR_";
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Properties file with settings (keys: option names without the dashes).")
+  Path configFile;
+
+  @Option(
+      names = "--sink",
+      paramLabel = "kafka|stdout",
+      defaultValue = "kafka",
+      description =
+          "Where records go: kafka, or stdout (one JSON object per line). Default: ${DEFAULT-VALUE}.")
+  String sink;
+
+  @Option(
+      names = "--bootstrap-servers",
+      defaultValue = "127.0.0.1:9092",
+      description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}.")
+  String bootstrapServers;
+
+  @Option(
+      names = "--registry-url",
+      defaultValue = "http://127.0.0.1:8081/apis/ccompat/v7",
+      description = "Schema registry (Confluent-compatible API). Default: ${DEFAULT-VALUE}.")
+  String registryUrl;
+
+  @Option(
+      names = "--topic",
+      defaultValue = "flows-raw-v1",
+      description = "Topic of the flow records. Default: ${DEFAULT-VALUE}.")
+  String topic;
+
+  @Option(
+      names = "--observer-id",
+      description = "Id of this host in every record. Default: the hostname.")
+  String observerId;
+
+  @Option(
+      names = "--interim-interval",
+      defaultValue = "60s",
+      description =
+          "How often open connections report (INTERIM records): 30s, 5m... Default: ${DEFAULT-VALUE}.")
+  String interimInterval;
+
+  @Option(
+      names = "--poll-interval",
+      defaultValue = "50ms",
+      description = "How often the kernel ring buffer is drained. Default: ${DEFAULT-VALUE}.")
+  String pollInterval;
+
+  @Option(
+      names = "--ring-buffer-size",
+      defaultValue = "4MiB",
+      description =
+          "Kernel ring buffer size, a power of two: 256KiB, 4MiB... Default: ${DEFAULT-VALUE}.")
+  String ringBufferSize;
+
+  @Option(
+      names = "--max-connections",
+      defaultValue = "65536",
+      description =
+          "Connections tracked at once (kernel map and flow table). Default: ${DEFAULT-VALUE}.")
+  String maxConnections;
+
+  @Option(
+      names = "--output-buffer",
+      defaultValue = "100000",
+      description =
+          "Records held while Kafka is slow or down; more are dropped and counted. Default: ${DEFAULT-VALUE}.")
+  String outputBuffer;
+
+  @Option(
+      names = "--metrics-address",
+      defaultValue = "127.0.0.1:9464",
+      description =
+          "host:port of the Prometheus metrics (/metrics) and health (/health) endpoint; port 0 turns it off. Default: ${DEFAULT-VALUE}.")
+  String metricsAddress;
+
+  @Option(
+      names = "--identity-file",
+      paramLabel = "FILE",
+      description = "YAML file mapping this host's local IPs to workload identities.")
+  Path identityFile;
+
+  @Option(names = "--identity.app", description = "This host's application (VM).")
+  String identityApp;
+
+  @Option(names = "--identity.cluster", description = "Its cluster or stack.")
+  String identityCluster;
+
+  @Option(names = "--identity.namespace", description = "Its namespace or environment.")
+  String identityNamespace;
+
+  @Option(names = "--identity.workload-kind", description = "Its workload kind.")
+  String identityWorkloadKind;
+
+  @Option(names = "--identity.workload-name", description = "Its workload name.")
+  String identityWorkloadName;
+
+  @Option(names = "--identity.instance-id", description = "Its instance id.")
+  String identityInstanceId;
+
+  @Option(names = "--identity.zone", description = "Its availability zone.")
+  String identityZone;
+
+  @Option(names = "--identity.region", description = "Its region.")
+  String identityRegion;
+
+  @Option(names = "--identity.account", description = "Its cloud account.")
+  String identityAccount;
+
+  @Option(
+      names = "--identity.label",
+      paramLabel = "KEY=VALUE",
+      description = "A free label of this host's identity; repeatable.")
+  Map<String, String> identityLabels = new LinkedHashMap<>();
+
+  /**
+   * Parses {@code args} with defaults from the environment and the {@code --config} file.
+   *
+   * @throws CommandLine.ParameterException for an unknown flag or a missing value
+   * @throws ConfigException for an unreadable config file
+   */
+  public static SidecarOptions parse(String[] args, Map<String, String> env) {
+    SidecarOptions options = new SidecarOptions();
+    CommandLine commandLine = command(options);
+    Properties file = readConfigFile(findConfigArg(args));
+    commandLine.setDefaultValueProvider(argSpec -> defaultFor(argSpec, env, file));
+    commandLine.parseArgs(args);
+    return options;
+  }
+
+  /** The picocli command model, for parsing and for help. */
+  public static CommandLine command(SidecarOptions options) {
+    CommandLine commandLine = new CommandLine(options);
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    return commandLine;
+  }
+
+  /**
+   * The environment variable of an option: {@code --interim-interval} ->
+   * FLOWSIGHT_SIDECAR_INTERIM_INTERVAL.
+   */
+  public static String envName(String optionName) {
+    return ENV_PREFIX
+        + key(optionName).toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_');
+  }
+
+  private static String key(String optionName) {
+    return optionName.replaceFirst("^--", "");
+  }
+
+  private static String defaultFor(ArgSpec argSpec, Map<String, String> env, Properties file) {
+    if (!(argSpec instanceof OptionSpec option) || option.longestName().equals("--config")) {
+      return argSpec.defaultValue();
+    }
+    String fromEnv = env.get(envName(option.longestName()));
+    if (fromEnv != null) {
+      return fromEnv;
+    }
+    String fromFile = file.getProperty(key(option.longestName()));
+    return fromFile != null ? fromFile : argSpec.defaultValue();
+  }
+
+  private static Path findConfigArg(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        return Path.of(args[i + 1]);
+      }
+      if (args[i].startsWith("--config=")) {
+        return Path.of(args[i].substring("--config=".length()));
+      }
+    }
+    return null;
+  }
+
+  private static Properties readConfigFile(Path path) {
+    Properties properties = new Properties();
+    if (path == null) {
+      return properties;
+    }
+    try (Reader reader = Files.newBufferedReader(path)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read --config " + path + ": " + e.getMessage());
+    }
+    return properties;
+  }
+
+  /** Validates every setting and returns the configuration. */
+  public SidecarConfig toConfig() {
+    SidecarConfig.Sink sinkValue =
+        switch (sink.trim().toLowerCase(Locale.ROOT)) {
+          case "kafka" -> SidecarConfig.Sink.KAFKA;
+          case "stdout" -> SidecarConfig.Sink.STDOUT;
+          default -> throw bad("--sink", sink, "use kafka or stdout");
+        };
+    Duration interim = duration("--interim-interval", interimInterval);
+    if (interim.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw bad("--interim-interval", interimInterval, "use at least 1s");
+    }
+    Duration poll = duration("--poll-interval", pollInterval);
+    if (poll.toMillis() < 1 || poll.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw bad(
+          "--poll-interval", pollInterval, "use 1ms to 1s (the ring buffer fills in between)");
+    }
+    long ring = bytes("--ring-buffer-size", ringBufferSize);
+    if (ring < 4096 || ring > (1L << 30) || Long.bitCount(ring) != 1) {
+      throw bad(
+          "--ring-buffer-size", ringBufferSize, "use a power of two from 4KiB to 1GiB, e.g. 4MiB");
+    }
+    int connections = integer("--max-connections", maxConnections, 1024, 16_777_216);
+    int buffer = integer("--output-buffer", outputBuffer, 1, 10_000_000);
+    String[] hostPort = metricsAddress.trim().split(":(?=[0-9]+$)");
+    if (hostPort.length != 2) {
+      throw bad(
+          "--metrics-address", metricsAddress, "use host:port, e.g. 127.0.0.1:9464 (port 0: off)");
+    }
+    int metricsPortValue = integer("--metrics-address", hostPort[1], 0, 65535);
+    requireNonBlank("--bootstrap-servers", bootstrapServers);
+    requireNonBlank("--registry-url", registryUrl);
+    requireNonBlank("--topic", topic);
+    if (identityFile != null && !Files.isReadable(identityFile)) {
+      throw bad(
+          "--identity-file", identityFile.toString(), "the file does not exist or is not readable");
+    }
+    return new SidecarConfig(
+        observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
+        sinkValue,
+        bootstrapServers.trim(),
+        registryUrl.trim(),
+        topic.trim(),
+        interim,
+        poll,
+        (int) ring,
+        connections,
+        buffer,
+        hostPort[0].isEmpty() ? "127.0.0.1" : hostPort[0],
+        metricsPortValue,
+        identity(),
+        identityFile);
+  }
+
+  private Identity identity() {
+    if (identityApp == null || identityApp.isBlank()) {
+      boolean anyOther =
+          identityCluster != null
+              || identityNamespace != null
+              || identityZone != null
+              || identityRegion != null
+              || identityAccount != null
+              || identityInstanceId != null
+              || !identityLabels.isEmpty();
+      if (anyOther) {
+        throw bad(
+            "--identity.app", "", "set the application name: the other identity fields need it");
+      }
+      return null;
+    }
+    return Identity.newBuilder()
+        .setApp(identityApp.trim())
+        .setCluster(identityCluster)
+        .setNamespace(identityNamespace)
+        .setWorkloadKind(identityWorkloadKind)
+        .setWorkloadName(identityWorkloadName)
+        .setInstanceId(identityInstanceId)
+        .setNode(null)
+        .setZone(identityZone)
+        .setRegion(identityRegion)
+        .setAccount(identityAccount)
+        .setLabels(new LinkedHashMap<>(identityLabels))
+        .build();
+  }
+
+  private static String hostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      String env = System.getenv("HOSTNAME");
+      return env != null ? env : "unknown-host";
+    }
+  }
+
+  static Duration duration(String option, String value) {
+    String text = value.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (text.startsWith("p")) {
+        return Duration.parse(text.toUpperCase(Locale.ROOT));
+      }
+      if (text.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+      }
+      if (text.endsWith("s")) {
+        return Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      if (text.endsWith("m")) {
+        return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      if (text.endsWith("h")) {
+        return Duration.ofHours(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      throw new NumberFormatException(text);
+    } catch (NumberFormatException | DateTimeParseException e) {
+      throw bad(option, value, "use a duration such as 500ms, 30s, 5m or 1h");
+    }
+  }
+
+  static long bytes(String option, String value) {
+    String text = value.trim().toLowerCase(Locale.ROOT);
+    long unit = 1;
+    if (text.endsWith("kib") || text.endsWith("k")) {
+      unit = 1L << 10;
+    } else if (text.endsWith("mib") || text.endsWith("m")) {
+      unit = 1L << 20;
+    } else if (text.endsWith("gib") || text.endsWith("g")) {
+      unit = 1L << 30;
+    }
+    String number = text.replaceAll("(kib|mib|gib|k|m|g|b)$", "");
+    try {
+      return Math.multiplyExact(Long.parseLong(number), unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw bad(option, value, "use a size such as 4096, 256KiB or 4MiB");
+    }
+  }
+
+  private static int integer(String option, String value, int min, int max) {
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed < min || parsed > max) {
+        throw bad(option, value, "use a number from " + min + " to " + max);
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw bad(option, value, "use a whole number from " + min + " to " + max);
+    }
+  }
+
+  private static void requireNonBlank(String option, String value) {
+    if (value == null || value.isBlank()) {
+      throw bad(option, "", "it must not be empty");
+    }
+  }
+
+  private static ConfigException bad(String option, String value, String fix) {
+    return new ConfigException(
+        "bad setting "
+            + option
+            + " (env "
+            + envName(option)
+            + ", file key "
+            + option.substring(2)
+            + "): '"
+            + value
+            + "': "
+            + fix);
+  }
+}

@@ -1,0 +1,132 @@
+package io.flowsight.sidecar.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The sidecar's Prometheus metrics, all prefixed {@code flowsight_sidecar_}. What an on-call
+ * engineer looks at first: {@code ringbuf_drops_total} and {@code output_dropped_total} (records
+ * lost), {@code producer_errors_total} (Kafka trouble), {@code hook_live} (what is attached).
+ */
+public final class SidecarMetrics {
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+
+  private final Counter eventsConsumed =
+      Counter.builder()
+          .name("flowsight_sidecar_events_consumed_total")
+          .help("Kernel events read from the ring buffer, by type")
+          .labelNames("type")
+          .register(registry);
+  private final Counter records =
+      Counter.builder()
+          .name("flowsight_sidecar_records_total")
+          .help("Flow records emitted by the flow table, by kind")
+          .labelNames("kind")
+          .register(registry);
+  private final Counter produced =
+      Counter.builder()
+          .name("flowsight_sidecar_records_produced_total")
+          .help("Flow records acknowledged by Kafka")
+          .register(registry);
+  private final Counter producerErrors =
+      Counter.builder()
+          .name("flowsight_sidecar_producer_errors_total")
+          .help("Flow records Kafka did not take (broker unreachable, timeouts, registry errors)")
+          .register(registry);
+  private final Counter outputDropped =
+      Counter.builder()
+          .name("flowsight_sidecar_output_dropped_total")
+          .help("Flow records dropped because the output buffer was full (Kafka slow or down)")
+          .register(registry);
+  private final Counter evicted =
+      Counter.builder()
+          .name("flowsight_sidecar_connections_evicted_total")
+          .help("Connections dropped from the flow table because it was full (--max-connections)")
+          .register(registry);
+  private final Counter lost =
+      Counter.builder()
+          .name("flowsight_sidecar_connections_vanished_total")
+          .help(
+              "Tracked connections whose socket disappeared without a close event (a dropped event)")
+          .register(registry);
+  private final Gauge hookLive =
+      Gauge.builder()
+          .name("flowsight_sidecar_hook_live")
+          .help("1 when the kernel hook is attached, 0 when it could not be")
+          .labelNames("hook")
+          .register(registry);
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void eventConsumed(String type) {
+    eventsConsumed.labelValues(type).inc();
+  }
+
+  public void recordEmitted(String kind) {
+    records.labelValues(kind).inc();
+  }
+
+  public void recordProduced() {
+    produced.inc();
+  }
+
+  public void producerError() {
+    producerErrors.inc();
+  }
+
+  public void outputDropped() {
+    outputDropped.inc();
+  }
+
+  public void connectionEvicted() {
+    evicted.inc();
+  }
+
+  public void connectionVanished() {
+    lost.inc();
+  }
+
+  public void hook(String hook, boolean live) {
+    hookLive.labelValues(hook).set(live ? 1 : 0);
+  }
+
+  public void outputBufferFill(DoubleSupplier fill) {
+    GaugeWithCallback.builder()
+        .name("flowsight_sidecar_output_buffer_fill_ratio")
+        .help("Fill of the output buffer in front of Kafka, 0 to 1")
+        .callback(callback -> callback.call(fill.getAsDouble()))
+        .register(registry);
+  }
+
+  public void connectionsTracked(DoubleSupplier tracked) {
+    GaugeWithCallback.builder()
+        .name("flowsight_sidecar_connections_tracked")
+        .help("Connections in the flow table now")
+        .callback(callback -> callback.call(tracked.getAsDouble()))
+        .register(registry);
+  }
+
+  /**
+   * The kernel side's own counters (summed over CPUs), read at scrape time: events submitted by
+   * type, ring buffer drops, socket map full.
+   */
+  public void kernelCounters(Supplier<Map<String, Long>> counters) {
+    CounterWithCallback.builder()
+        .name("flowsight_sidecar_kernel_counter_total")
+        .help(
+            "Counters kept by the eBPF program: events (submitted), ringbuf_drops (ring buffer"
+                + " full: events lost), sock_map_full, and events by type")
+        .labelNames("counter")
+        .callback(callback -> counters.get().forEach((name, value) -> callback.call(value, name)))
+        .register(registry);
+  }
+}

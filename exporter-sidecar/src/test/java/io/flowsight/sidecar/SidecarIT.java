@@ -1,0 +1,267 @@
+package io.flowsight.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flowsight.schemas.FlowKind;
+import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.Identity;
+import io.flowsight.schemas.Side;
+import io.flowsight.sidecar.bpf.BpfObject;
+import io.flowsight.sidecar.config.SidecarConfig;
+import io.flowsight.sidecar.config.SidecarOptions;
+import io.flowsight.sidecar.metrics.SidecarMetrics;
+import io.flowsight.sidecar.sink.FlowSink;
+import io.flowsight.testing.Requirements;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The whole capture path on this machine's kernel: the eBPF program, the ring buffer, the flow
+ * table, down to the records a sink receives, for connections the test makes itself.
+ */
+class SidecarIT {
+
+  private static final CollectingSink sink = new CollectingSink();
+  private static final SidecarMetrics metrics = new SidecarMetrics();
+  private static final Identity ME =
+      Identity.newBuilder().setApp("sidecar-it").setZone("local-a").build();
+  private static Sidecar sidecar;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Requirements.requireRoot();
+    Requirements.require(
+        Files.isReadable(BpfObject.KERNEL_BTF), "a kernel with BTF (/sys/kernel/btf/vmlinux)");
+    int metricsPort;
+    try (ServerSocket free = new ServerSocket(0)) {
+      metricsPort = free.getLocalPort();
+    }
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[] {
+                  "--sink", "stdout",
+                  "--interim-interval", "1s",
+                  "--poll-interval", "10ms",
+                  "--metrics-address", "127.0.0.1:" + metricsPort,
+                  "--observer-id", "sidecar-it"
+                },
+                Map.of())
+            .toConfig();
+    sidecar = Sidecar.start(config, metrics, sink, ip -> ME);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (sidecar != null) {
+      sidecar.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"127.0.0.1", "::1"})
+  void shouldReportOneClosedRecordPerSideWithExactPortsAndPayloadBytes(String address)
+      throws Exception {
+    InetAddress loopback = InetAddress.getByName(address);
+    Loopback.Ports ports = Loopback.exchange(loopback, 1000, 5000);
+
+    List<FlowRecord> records =
+        sink.await(r -> involves(r, ports) && r.getKind() == FlowKind.CLOSED, 2);
+
+    FlowRecord client = only(records, Side.CLIENT);
+    assertThat(client.getLocalPort()).isEqualTo(ports.clientPort());
+    assertThat(client.getRemotePort()).isEqualTo(ports.serverPort());
+    assertThat(client.getServicePort()).isEqualTo(ports.serverPort());
+    assertThat(client.getBytesSent()).isEqualTo(1000);
+    assertThat(client.getBytesReceived()).isEqualTo(5000);
+    assertThat(client.getPid()).isEqualTo((int) ProcessHandle.current().pid());
+    assertThat(client.getProcessName()).isEqualTo("java");
+    assertThat(client.getConnectLatencyMicros()).isPositive();
+    assertThat(client.getLocalIdentity()).isEqualTo(ME);
+    assertThat(client.getObserverId()).isEqualTo("sidecar-it");
+    assertThat(toAddress(client.getLocalIp())).isEqualTo(loopback);
+
+    FlowRecord server = only(records, Side.SERVER);
+    assertThat(server.getLocalPort()).isEqualTo(ports.serverPort());
+    assertThat(server.getRemotePort()).isEqualTo(ports.clientPort());
+    assertThat(server.getServicePort()).isEqualTo(ports.serverPort());
+    assertThat(server.getBytesSent()).isEqualTo(5000);
+    assertThat(server.getBytesReceived()).isEqualTo(1000);
+    assertThat(server.getSegmentsReceived()).isPositive();
+    assertThat(server.getSrttMicros()).isPositive();
+
+    // Exactly one record per side: nothing else arrives for this connection.
+    Thread.sleep(300);
+    assertThat(sink.matching(r -> involves(r, ports))).hasSize(2);
+  }
+
+  @Test
+  void shouldReportARefusedConnectAsOneFailedConnect() throws Exception {
+    InetAddress loopback = InetAddress.getByName("127.0.0.1");
+    int port = Loopback.closedPort(loopback);
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(loopback, port));
+      throw new AssertionError("connect to a closed port succeeded");
+    } catch (ConnectException expected) {
+      // refused, as intended
+    }
+
+    List<FlowRecord> records =
+        sink.await(r -> r.getKind() == FlowKind.FAILED_CONNECT && r.getRemotePort() == port, 1);
+
+    FlowRecord failed = records.get(0);
+    assertThat(failed.getSide()).isEqualTo(Side.CLIENT);
+    assertThat(failed.getServicePort()).isEqualTo(port);
+    assertThat(failed.getBytesSent()).isZero();
+    assertThat(failed.getPid()).isEqualTo((int) ProcessHandle.current().pid());
+    Thread.sleep(300);
+    assertThat(sink.matching(r -> r.getRemotePort() == port || r.getLocalPort() == port))
+        .hasSize(1);
+  }
+
+  @Test
+  void shouldReportAnOpenConnectionEveryIntervalWithDeltasThatAddUpToItsTotals() throws Exception {
+    InetAddress loopback = InetAddress.getByName("127.0.0.1");
+    int clientPort;
+    int serverPort;
+    try (ServerSocket server = new ServerSocket(0, 50, loopback);
+        Socket client = new Socket(loopback, server.getLocalPort());
+        Socket accepted = server.accept()) {
+      clientPort = client.getLocalPort();
+      serverPort = server.getLocalPort();
+      Loopback.Ports ports = new Loopback.Ports(clientPort, serverPort);
+      // Three bursts, each in its own interval (the interval is 1 s).
+      for (int burst = 1; burst <= 3; burst++) {
+        client.getOutputStream().write(new byte[1000 * burst]);
+        client.getOutputStream().flush();
+        Loopback.readExactly(accepted.getInputStream(), 1000 * burst);
+        sink.await(
+            r ->
+                involves(r, ports) && r.getKind() == FlowKind.INTERIM && r.getSide() == Side.CLIENT,
+            burst);
+      }
+      client.shutdownOutput();
+      accepted.shutdownOutput();
+      assertThat(accepted.getInputStream().read()).isEqualTo(-1);
+      assertThat(client.getInputStream().read()).isEqualTo(-1);
+    }
+    Loopback.Ports ports = new Loopback.Ports(clientPort, serverPort);
+    List<FlowRecord> closed =
+        sink.await(r -> involves(r, ports) && r.getKind() == FlowKind.CLOSED, 2);
+    assertThat(closed).hasSize(2);
+
+    for (Side side : Side.values()) {
+      List<FlowRecord> all = sink.matching(r -> involves(r, ports) && r.getSide() == side);
+      assertThat(all.stream().filter(r -> r.getKind() == FlowKind.INTERIM).count())
+          .as("INTERIM records of the %s", side)
+          .isGreaterThanOrEqualTo(2);
+      long sent = all.stream().mapToLong(FlowRecord::getBytesSent).sum();
+      long received = all.stream().mapToLong(FlowRecord::getBytesReceived).sum();
+      assertThat(side == Side.CLIENT ? sent : received)
+          .as("client to server, %s", side)
+          .isEqualTo(6000);
+      assertThat(side == Side.CLIENT ? received : sent).as("server to client, %s", side).isZero();
+      // Periods follow each other without overlap, in sequence order.
+      for (int i = 1; i < all.size(); i++) {
+        assertThat(all.get(i).getStartTime()).isEqualTo(all.get(i - 1).getEndTime());
+        assertThat(all.get(i).getSequence()).isGreaterThan(all.get(i - 1).getSequence());
+      }
+    }
+  }
+
+  @Test
+  void shouldServeMetricsAndHealth() throws Exception {
+    Loopback.exchange(InetAddress.getByName("127.0.0.1"), 10, 10);
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + sidecar.opsPort();
+
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body())
+        .contains("\"status\":\"UP\"")
+        .contains("\"tracepoint/sock/inet_sock_set_state\":true")
+        .contains("\"kprobe/tcp_v4_connect\":false")
+        .contains("\"ringBufferDrops\":0");
+
+    HttpResponse<String> scrape =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(scrape.body())
+        .contains("flowsight_sidecar_records_total{kind=\"CLOSED\"}")
+        .contains("flowsight_sidecar_kernel_counter_total{counter=\"ringbuf_drops\"} 0.0")
+        .contains("flowsight_sidecar_hook_live{hook=\"tracepoint/sock/inet_sock_set_state\"} 1.0")
+        .contains("flowsight_sidecar_connections_tracked");
+  }
+
+  private static boolean involves(FlowRecord r, Loopback.Ports ports) {
+    return (r.getLocalPort() == ports.clientPort() && r.getRemotePort() == ports.serverPort())
+        || (r.getLocalPort() == ports.serverPort() && r.getRemotePort() == ports.clientPort());
+  }
+
+  private static FlowRecord only(List<FlowRecord> records, Side side) {
+    List<FlowRecord> ofSide = records.stream().filter(r -> r.getSide() == side).toList();
+    assertThat(ofSide).as("records of the %s", side).hasSize(1);
+    return ofSide.get(0);
+  }
+
+  private static InetAddress toAddress(java.nio.ByteBuffer ip) throws Exception {
+    byte[] bytes = new byte[ip.remaining()];
+    ip.duplicate().get(bytes);
+    return InetAddress.getByAddress(bytes);
+  }
+
+  /** Keeps every record; a plain object standing in for the output, not for a server. */
+  static final class CollectingSink implements FlowSink {
+    private final List<FlowRecord> records = new ArrayList<>();
+
+    @Override
+    public synchronized void accept(FlowRecord record) {
+      records.add(record);
+      notifyAll();
+    }
+
+    synchronized List<FlowRecord> matching(Predicate<FlowRecord> filter) {
+      return records.stream().filter(filter).toList();
+    }
+
+    /** Waits up to 10 s for {@code count} matching records and returns those found. */
+    synchronized List<FlowRecord> await(Predicate<FlowRecord> filter, int count)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      List<FlowRecord> found = matching(filter);
+      while (found.size() < count && System.nanoTime() < deadline) {
+        wait(50);
+        found = matching(filter);
+      }
+      assertThat(found).as("records matching after 10 s").hasSizeGreaterThanOrEqualTo(count);
+      return found;
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+}

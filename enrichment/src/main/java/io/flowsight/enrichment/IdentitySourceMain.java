@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * names the option, or the file and line).
  */
 @Command(
-    name = "identity-source",
+    name = "./flowsight identity",
     mixinStandardHelpOptions = true,
     description = "Publishes IP identity changes (IpIdentityChange) to the identity topic.",
     subcommands = {
@@ -80,11 +80,12 @@ public final class IdentitySourceMain implements Runnable {
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
           if (e instanceof IllegalArgumentException || e instanceof StaticFileException) {
-            err.println("identity-source " + commandLine.getCommandName() + ": " + e.getMessage());
+            err.println(
+                "flowsight identity " + commandLine.getCommandName() + ": " + e.getMessage());
             return BAD_USAGE;
           }
           err.println(
-              "identity-source "
+              "flowsight identity "
                   + commandLine.getCommandName()
                   + " failed: "
                   + (e.getMessage() == null ? e.toString() : e.getMessage()));

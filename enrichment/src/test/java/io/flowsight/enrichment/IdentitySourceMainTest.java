@@ -34,7 +34,7 @@ class IdentitySourceMainTest {
         .isEqualTo(
             new Result(
                 2,
-                "identity-source static: --file: "
+                "flowsight identity static: --file: "
                     + dir.resolve("missing.yaml")
                     + " does not exist or is not a file"));
     assertThat(
@@ -48,7 +48,7 @@ class IdentitySourceMainTest {
                 "http://127.0.0.1:8081/apis/ccompat/v7"))
         .isEqualTo(
             new Result(
-                2, "identity-source static: --bootstrap-servers: '127.0.0.1' is not host:port"));
+                2, "flowsight identity static: --bootstrap-servers: '127.0.0.1' is not host:port"));
     assertThat(
             run(
                 "static",
@@ -61,7 +61,7 @@ class IdentitySourceMainTest {
                 "--topic",
                 "ids"))
         .extracting(
-            Result::status, r -> r.err().startsWith("identity-source static: --registry-url: "))
+            Result::status, r -> r.err().startsWith("flowsight identity static: --registry-url: "))
         .containsExactly(2, true);
     assertThat(
             run(
@@ -77,7 +77,7 @@ class IdentitySourceMainTest {
         .isEqualTo(
             new Result(
                 2,
-                "identity-source static: --topic: 'bad topic' is not a Kafka topic name"
+                "flowsight identity static: --topic: 'bad topic' is not a Kafka topic name"
                     + " (letters, digits, . _ -)"));
     assertThat(
             run(
@@ -91,7 +91,7 @@ class IdentitySourceMainTest {
         .extracting(Result::status, Result::err)
         .containsExactly(
             2,
-            "identity-source kubernetes: --cluster is missing (or set FLOWSIGHT_CLUSTER): name the"
+            "flowsight identity kubernetes: --cluster is missing (or set FLOWSIGHT_CLUSTER): name the"
                 + " cluster, e.g. prod-east; it is every identity's cluster and the events'"
                 + " sourceInstance");
     assertThat(run("kubernetes", "--resync", "ten minutes").status()).isEqualTo(2);
@@ -121,7 +121,7 @@ class IdentitySourceMainTest {
         .isEqualTo(
             new Result(
                 2,
-                "identity-source static: "
+                "flowsight identity static: "
                     + file
                     + ":4: unknown field 'colour' (an entry has: ip or cidr, app, cluster,"
                     + " namespace, workloadKind, workloadName, instanceId, node, zone, region,"

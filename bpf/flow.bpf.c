@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Flowsight kernel side: one ring buffer event per TCP state transition of interest.
+ * Flowsight kernel side: two ring buffer events per loopback connection, one CLOSE per socket.
  *
- * The tracepoint sock/inet_sock_set_state is the only hook we need; the kprobes below only add
- * the pid/comm of connect() and accept() where the kernel allows them to attach, and the iter/tcp
- * program snapshots open sockets' counters for interim records. User space
+ * The opening transitions (connect, handshake, accept) are only recorded in the per-socket map
+ * flow_socks: side, start time, handshake time, process. A socket's CLOSE event (and its iter/tcp
+ * snapshot while open) carries all of it, so nothing else crosses the ring buffer but the rare
+ * LISTEN. The tracepoint sock/inet_sock_set_state is the only hook we need; the kprobes below only
+ * add the pid/comm (and side) of connect() and accept() where the kernel allows them to attach, and
+ * the iter/tcp program snapshots open sockets' counters for interim records. User space
  * (io.flowsight.sidecar.bpf.BpfObject) loads and attaches each program on its own, so a kernel
  * without kprobes or iterators still runs the tracepoint.
  */
@@ -24,13 +27,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* What we remember per socket between its open and its close. Kernel-side only. */
 struct sock_info {
-	__u64 start_ns; /* open (active), established (passive) or listen time; 0 if unknown */
+	__u64 start_ns;    /* open (active), established (passive) or listen time; FLOW_F_SEEN_OPEN */
 	__u32 pid;
-	__u32 tid;
+	__u32 connect_us;  /* active: the handshake, us, rounded up; 0 until established */
 	char comm[FLOW_COMM_LEN];
-	__u8 flags; /* FLOW_F_PID, FLOW_F_SEEN_OPEN, FLOW_F_PID_KPROBE */
+	__u8 flags;        /* FLOW_F_PID, FLOW_F_SEEN_OPEN, FLOW_F_PID_KPROBE, FLOW_F_ACTIVE/PASSIVE */
 	__u8 _pad[7];
 };
+
+/* What a CLOSE or SNAPSHOT takes over from sock_info.flags. */
+#define INFO_EVENT_FLAGS (FLOW_F_PID | FLOW_F_PID_KPROBE | FLOW_F_ACTIVE | FLOW_F_PASSIVE)
 
 /* Events to user space; size (bytes, power of 2 and page multiple) set before load. */
 struct {
@@ -76,7 +82,6 @@ static __always_inline void info_set_current(struct sock_info *info)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	info->pid = pid_tgid >> 32;
-	info->tid = (__u32)pid_tgid;
 	/* The process's name (its main thread's comm), not the calling thread's, e.g. "java". */
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
@@ -137,9 +142,20 @@ event_start(struct trace_event_raw_inet_sock_set_state *ctx, struct sock *sk, __
 static __always_inline void event_set_process(struct flow_event *e, struct sock_info *info)
 {
 	e->pid = info->pid;
-	e->tid = info->tid;
 	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
 	e->flags |= info->flags & (FLOW_F_PID | FLOW_F_PID_KPROBE);
+}
+
+/* CLOSE and SNAPSHOT: everything the socket's open told, as of now. */
+static __always_inline void event_set_info(struct flow_event *e, struct sock_info *info, __u64 now)
+{
+	event_set_process(e, info);
+	e->flags |= info->flags & INFO_EVENT_FLAGS;
+	e->connect_us = info->connect_us;
+	if (info->flags & FLOW_F_SEEN_OPEN) {
+		e->duration_ns = now - info->start_ns;
+		e->flags |= FLOW_F_SEEN_OPEN;
+	}
 }
 
 static __always_inline void event_submit(struct flow_event *e, __u8 type)
@@ -150,67 +166,60 @@ static __always_inline void event_submit(struct flow_event *e, __u8 type)
 	count(2 + type);
 }
 
-static __always_inline void on_active_open(struct trace_event_raw_inet_sock_set_state *ctx,
-					   struct sock *sk, __u64 now)
+/* CLOSE -> SYN_SENT: connect(), in process context. Recorded, not sent. */
+static __always_inline void on_active_open(struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info info = {};
 	struct sock_info *prev = bpf_map_lookup_elem(&flow_socks, &key);
-	struct flow_event *e;
 
-	/* process context (connect()): the current task is the connecting one */
+	count(FLOW_CNT_ACTIVE_OPEN);
+	/* the current task is the connecting one */
 	if (prev)
 		info.flags = prev->flags & FLOW_F_PID_KPROBE;
 	info.start_ns = now;
-	info.flags |= FLOW_F_SEEN_OPEN;
+	info.flags |= FLOW_F_SEEN_OPEN | FLOW_F_ACTIVE;
 	info_set_current(&info);
 	info_store(key, &info);
-
-	e = event_start(ctx, sk, FLOW_EV_ACTIVE_OPEN, now);
-	if (!e)
-		return;
-	event_set_process(e, &info);
-	e->flags |= FLOW_F_SEEN_OPEN;
-	event_submit(e, FLOW_EV_ACTIVE_OPEN);
 }
 
-static __always_inline void on_active_established(struct trace_event_raw_inet_sock_set_state *ctx,
-						  struct sock *sk, __u64 now)
+/* SYN_SENT -> ESTABLISHED, usually in softirq (the SYN-ACK): time the handshake. */
+static __always_inline void on_active_established(struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info *info = bpf_map_lookup_elem(&flow_socks, &key);
-	struct flow_event *e = event_start(ctx, sk, FLOW_EV_ACTIVE_ESTABLISHED, now);
+	struct sock_info fresh = {};
+	__u64 us;
 
-	if (!e)
+	count(FLOW_CNT_ACTIVE_ESTABLISHED);
+	if (!info) {
+		/* the open was not seen (program attached in between, or the map was full) */
+		fresh.flags = FLOW_F_ACTIVE;
+		info_store(key, &fresh);
 		return;
-	/* usually softirq (the SYN-ACK): take the process from the open */
-	if (info) {
-		event_set_process(e, info);
-		if (info->flags & FLOW_F_SEEN_OPEN) {
-			e->duration_ns = now - info->start_ns;
-			e->flags |= FLOW_F_SEEN_OPEN;
-		}
 	}
-	event_submit(e, FLOW_EV_ACTIVE_ESTABLISHED);
+	info->flags |= FLOW_F_ACTIVE;
+	if (info->flags & FLOW_F_SEEN_OPEN) {
+		/* rounded up: a known handshake is never 0, which means unknown */
+		us = (now - info->start_ns + 999) / 1000;
+		info->connect_us = us > 0xffffffffULL ? 0xffffffff : (__u32)us;
+	}
 }
 
-static __always_inline void on_passive_established(struct trace_event_raw_inet_sock_set_state *ctx,
-						   struct sock *sk, __u64 now)
+/* SYN_RECV -> ESTABLISHED: an accepted connection, in softirq (no pid; accept() may add it). */
+static __always_inline void on_passive_established(struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info info = {};
-	struct flow_event *e;
+	struct sock_info *prev = bpf_map_lookup_elem(&flow_socks, &key);
 
-	/* softirq: current is whoever was interrupted, so no pid; accept() may add it later */
-	info.start_ns = now;
-	info.flags = FLOW_F_SEEN_OPEN;
-	info_store(key, &info);
-
-	e = event_start(ctx, sk, FLOW_EV_PASSIVE_ESTABLISHED, now);
-	if (!e)
+	count(FLOW_CNT_PASSIVE_ESTABLISHED);
+	/* a simultaneous open (SYN_SENT -> SYN_RECV -> ESTABLISHED) stays the connecting side */
+	if (prev && (prev->flags & FLOW_F_ACTIVE))
 		return;
-	e->flags |= FLOW_F_SEEN_OPEN;
-	event_submit(e, FLOW_EV_PASSIVE_ESTABLISHED);
+	info.start_ns = now;
+	info.flags = FLOW_F_SEEN_OPEN | FLOW_F_PASSIVE;
+	info_store(key, &info);
 }
 
 static __always_inline void on_listen(struct trace_event_raw_inet_sock_set_state *ctx,
@@ -283,13 +292,8 @@ static __always_inline void on_close(struct trace_event_raw_inet_sock_set_state 
 	e = event_start(ctx, sk, FLOW_EV_CLOSE, now);
 	if (!e)
 		goto forget;
-	if (info) {
-		event_set_process(e, info);
-		if (info->flags & FLOW_F_SEEN_OPEN) {
-			e->duration_ns = now - info->start_ns;
-			e->flags |= FLOW_F_SEEN_OPEN;
-		}
-	}
+	if (info)
+		event_set_info(e, info, now);
 	event_set_tcp_stats(e, sk, ctx->oldstate);
 	event_submit(e, FLOW_EV_CLOSE);
 forget:
@@ -312,11 +316,11 @@ int on_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	now = bpf_ktime_get_ns();
 
 	if (newstate == FLOW_TCP_SYN_SENT)
-		on_active_open(ctx, sk, now);
+		on_active_open(sk, now);
 	else if (newstate == FLOW_TCP_ESTABLISHED && oldstate == FLOW_TCP_SYN_SENT)
-		on_active_established(ctx, sk, now);
+		on_active_established(sk, now);
 	else if (newstate == FLOW_TCP_ESTABLISHED && oldstate == FLOW_TCP_SYN_RECV)
-		on_passive_established(ctx, sk, now);
+		on_passive_established(sk, now);
 	else if (newstate == FLOW_TCP_LISTEN)
 		on_listen(ctx, sk, now);
 	else if (newstate == FLOW_TCP_CLOSE)
@@ -324,8 +328,11 @@ int on_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
-/* Record the current task as the socket's process; keeps start time and flags if known. */
-static __always_inline void remember_process(struct sock *sk)
+/*
+ * Record the current task as the socket's process and side (FLOW_F_ACTIVE or FLOW_F_PASSIVE);
+ * keeps what is known already (start and handshake time, flags).
+ */
+static __always_inline void remember_process(struct sock *sk, __u8 side)
 {
 	__u64 key = (__u64)sk;
 	struct sock_info info = {};
@@ -333,10 +340,11 @@ static __always_inline void remember_process(struct sock *sk)
 
 	if (prev) {
 		info.start_ns = prev->start_ns;
+		info.connect_us = prev->connect_us;
 		info.flags = prev->flags;
 	}
 	info_set_current(&info);
-	info.flags |= FLOW_F_PID_KPROBE;
+	info.flags |= FLOW_F_PID_KPROBE | side;
 	info_store(key, &info);
 }
 
@@ -352,7 +360,7 @@ int BPF_KPROBE(on_v4_connect, struct sock *sk)
 	*broken += 1;
 #endif
 	count(FLOW_CNT_KPROBE_CONNECT);
-	remember_process(sk);
+	remember_process(sk, FLOW_F_ACTIVE);
 	return 0;
 }
 
@@ -360,7 +368,7 @@ SEC("kprobe/tcp_v6_connect")
 int BPF_KPROBE(on_v6_connect, struct sock *sk)
 {
 	count(FLOW_CNT_KPROBE_CONNECT);
-	remember_process(sk);
+	remember_process(sk, FLOW_F_ACTIVE);
 	return 0;
 }
 
@@ -374,7 +382,7 @@ int BPF_KRETPROBE(on_accept_ret, struct sock *sk)
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) == FLOW_TCP_CLOSE)
 		return 0;
 	count(FLOW_CNT_KPROBE_ACCEPT);
-	remember_process(sk);
+	remember_process(sk, FLOW_F_PASSIVE);
 	return 0;
 }
 
@@ -427,13 +435,8 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 		bpf_core_read(e.daddr, 16, &skc->skc_v6_daddr);
 	}
 	info = bpf_map_lookup_elem(&flow_socks, &key);
-	if (info) {
-		event_set_process(&e, info);
-		if (info->flags & FLOW_F_SEEN_OPEN) {
-			e.duration_ns = now - info->start_ns;
-			e.flags |= FLOW_F_SEEN_OPEN;
-		}
-	}
+	if (info)
+		event_set_info(&e, info, now);
 	event_set_tcp_stats(&e, sk, state);
 	bpf_seq_write(seq, &e, sizeof(e));
 	return 0;

@@ -4,12 +4,13 @@ package io.flowsight.sidecar.bpf;
  * The kernel side's counters ({@code enum flow_counter} in bpf/flow.h, map {@code flow_counters}),
  * summed over CPUs. All count since load.
  *
- * @param events events submitted to the ring buffer
+ * @param events events submitted to the ring buffer ({@code close + listen})
  * @param ringBufferDrops events lost because the ring buffer was full
- * @param sockMapFull socket map updates that failed (map full): pid/duration lost for a socket
- * @param activeOpen ACTIVE_OPEN events submitted
- * @param activeEstablished ACTIVE_ESTABLISHED events submitted
- * @param passiveEstablished PASSIVE_ESTABLISHED events submitted
+ * @param sockMapFull socket map updates that failed (map full): side, pid, duration or handshake
+ *     time lost for a socket
+ * @param activeOpen connects seen (CLOSE to SYN_SENT), recorded in the socket map, not sent
+ * @param activeEstablished handshakes seen (SYN_SENT to ESTABLISHED), recorded, not sent
+ * @param passiveEstablished accepted connections seen (SYN_RECV to ESTABLISHED), recorded, not sent
  * @param close CLOSE events submitted
  * @param listen LISTEN events submitted
  * @param kprobeConnect runs of the connect kprobes

@@ -23,19 +23,20 @@ import jnr.ffi.StructLayout;
  * @param socketId the {@code struct sock *} address: joins the events of one socket (and is reused
  *     by the kernel after the socket is freed); never export it
  * @param cgroupId cgroup v2 id of the socket, 0 if unknown
- * @param durationNs ACTIVE_ESTABLISHED: handshake; CLOSE: since open, established or listen; valid
- *     with {@link #FLAG_SEEN_OPEN}
+ * @param durationNs since the socket's open (active: connect; passive: established) or listen;
+ *     valid with {@link #FLAG_SEEN_OPEN}
  * @param bytesAcked CLOSE only; counts our SYN (active side only) and, with {@link
  *     #FLAG_FIN_ACKED}, our FIN as one byte each
  * @param bytesReceived CLOSE only; counts the peer's FIN as one byte (with {@link #FLAG_PEER_FIN})
  * @param family the socket's AF_INET (2) or AF_INET6 (10); an AF_INET6 socket may carry IPv4
  *     traffic (v4-mapped addresses)
  * @param localAddress local address
- * @param localPort local port; 0 at ACTIVE_OPEN (assigned after SYN_SENT)
+ * @param localPort local port
  * @param remoteAddress remote address
  * @param remotePort remote port
  * @param pid tgid (the process id), valid with {@link #FLAG_PID}
- * @param tid thread id, valid with {@link #FLAG_PID}
+ * @param connectUs CLOSE/SNAPSHOT of an active socket ({@link #FLAG_ACTIVE}): the handshake
+ *     (SYN_SENT to ESTABLISHED) in microseconds, rounded up; 0 if unknown or never established
  * @param comm task name, valid with {@link #FLAG_PID}, else empty
  * @param segsIn CLOSE only: segments received
  * @param segsOut CLOSE only: segments sent
@@ -61,7 +62,7 @@ public record FlowEvent(
     InetAddress remoteAddress,
     int remotePort,
     int pid,
-    int tid,
+    long connectUs,
     String comm,
     long segsIn,
     long segsOut,
@@ -73,7 +74,7 @@ public record FlowEvent(
     TcpState newState,
     int flags) {
 
-  /** {@code FLOW_F_PID}: pid, tid and comm are valid. */
+  /** {@code FLOW_F_PID}: pid and comm are valid. */
   public static final int FLAG_PID = 0x01;
 
   /** {@code FLOW_F_SEEN_OPEN}: the socket was seen opening, {@code durationNs} is valid. */
@@ -87,6 +88,15 @@ public record FlowEvent(
 
   /** {@code FLOW_F_PEER_FIN} (CLOSE): the peer's FIN arrived; {@code bytesReceived} counts it. */
   public static final int FLAG_PEER_FIN = 0x10;
+
+  /** {@code FLOW_F_ACTIVE} (CLOSE, SNAPSHOT): this host connected: the CLIENT. */
+  public static final int FLAG_ACTIVE = 0x20;
+
+  /**
+   * {@code FLOW_F_PASSIVE} (CLOSE, SNAPSHOT): this host accepted: the SERVER. Neither this nor
+   * {@link #FLAG_ACTIVE}: the socket opened before the program was attached.
+   */
+  public static final int FLAG_PASSIVE = 0x40;
 
   public static final int AF_INET = 2;
   public static final int AF_INET6 = 10;
@@ -107,7 +117,7 @@ public record FlowEvent(
     public final Padding daddr = new Padding(NativeType.UCHAR, 16); // __u8[16], network order
     public final Padding comm = new Padding(NativeType.UCHAR, 16); // char[16], NUL padded
     public final Unsigned32 pid = new Unsigned32();
-    public final Unsigned32 tid = new Unsigned32();
+    public final Unsigned32 connect_us = new Unsigned32();
     public final Unsigned32 segs_in = new Unsigned32();
     public final Unsigned32 segs_out = new Unsigned32();
     public final Unsigned32 srtt_us = new Unsigned32();
@@ -161,7 +171,7 @@ public record FlowEvent(
   private static final int DADDR = offset("daddr");
   private static final int COMM = offset("comm");
   private static final int PID = offset("pid");
-  private static final int TID = offset("tid");
+  private static final int CONNECT_US = offset("connect_us");
   private static final int SEGS_IN = offset("segs_in");
   private static final int SEGS_OUT = offset("segs_out");
   private static final int SRTT_US = offset("srtt_us");
@@ -223,7 +233,7 @@ public record FlowEvent(
         address(bytes, DADDR),
         b.getShort(DPORT) & 0xffff,
         b.getInt(PID),
-        b.getInt(TID),
+        Integer.toUnsignedLong(b.getInt(CONNECT_US)),
         comm(bytes),
         Integer.toUnsignedLong(b.getInt(SEGS_IN)),
         Integer.toUnsignedLong(b.getInt(SEGS_OUT)),

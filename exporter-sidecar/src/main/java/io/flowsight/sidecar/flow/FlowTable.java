@@ -29,10 +29,16 @@ import java.util.function.Function;
  * ends, FAILED_CONNECT when a connect never got through, and INTERIM for each {@link #onSnapshot
  * snapshot} while it stays open, with the counters' deltas since the previous record.
  *
- * <p>Direction is known at the source: a connection this host opened (connect) makes it the CLIENT,
- * the remote port being the service port; one it accepted makes it the SERVER, the local port being
- * the service port. A connection first seen in a snapshot or at its close (it opened before the
- * sidecar started) is a SERVER when its local port is a listening port, else a CLIENT.
+ * <p>The kernel sends one CLOSE per socket and nothing at its open: the CLOSE (and a snapshot of a
+ * socket still open) carries the side, the time since open, the handshake time and the process. A
+ * short connection is therefore never tracked here; one that stays open is tracked from the first
+ * snapshot that finds it.
+ *
+ * <p>Direction is known at the source: a connection this host opened (connect, {@link
+ * FlowEvent#FLAG_ACTIVE}) makes it the CLIENT, the remote port being the service port; one it
+ * accepted ({@link FlowEvent#FLAG_PASSIVE}) makes it the SERVER, the local port being the service
+ * port. A socket with neither flag (it opened before the sidecar started) is a SERVER when its
+ * local port is a listening port, else a CLIENT.
  *
  * <p>Byte counters exclude the SYN and FIN, which the kernel counts as one byte of sequence space
  * each: {@code bytes_acked} includes the CLIENT's own SYN (from the handshake on) and our FIN once
@@ -40,8 +46,8 @@ import java.util.function.Function;
  * peer's FIN once received ({@link FlowEvent#FLAG_PEER_FIN}).
  *
  * <p>Memory is bounded: beyond {@code maxConnections} the oldest connection is evicted (and
- * counted); its close is then reported like that of a connection opened before the sidecar. Not
- * thread-safe: one thread consumes the ring buffer and runs the snapshots.
+ * counted); its close is then reported like that of a connection never tracked. Not thread-safe:
+ * one thread consumes the ring buffer and runs the snapshots.
  */
 public final class FlowTable {
 
@@ -100,38 +106,11 @@ public final class FlowTable {
   public void onEvent(FlowEvent event) {
     switch (event.type()) {
       case LISTEN -> listeners.put(event.socketId(), event.localPort());
-      case ACTIVE_OPEN -> open(Side.CLIENT, event);
-      case ACTIVE_ESTABLISHED -> onActiveEstablished(event);
-      case PASSIVE_ESTABLISHED -> open(Side.SERVER, event);
       case CLOSE -> onClose(event);
       default -> {
         // SNAPSHOT events arrive through onSnapshot.
       }
     }
-  }
-
-  private void open(Side side, FlowEvent event) {
-    Connection c = new Connection(side, event, event.timestampNs());
-    c.update(event);
-    c.established = side == Side.SERVER;
-    track(c);
-  }
-
-  private void onActiveEstablished(FlowEvent event) {
-    Connection c = connections.get(event.socketId());
-    if (c == null) {
-      // The open was not seen (sidecar started in between, or the event was dropped).
-      c = new Connection(Side.CLIENT, event, event.timestampNs() - handshakeNs(event));
-      track(c);
-    }
-    c.update(event);
-    c.localPort = event.localPort();
-    c.connectLatencyNs = handshakeNs(event);
-    c.established = true;
-  }
-
-  private static long handshakeNs(FlowEvent event) {
-    return (event.flags() & FlowEvent.FLAG_SEEN_OPEN) != 0 ? event.durationNs() : 0;
   }
 
   private void onClose(FlowEvent event) {
@@ -146,10 +125,9 @@ public final class FlowTable {
     }
     if (old == TcpState.SYN_SENT) {
       if (c == null) {
-        c = new Connection(Side.CLIENT, event, event.timestampNs());
+        c = new Connection(Side.CLIENT, event, startNs(event));
       }
       c.update(event);
-      c.localPort = event.localPort();
       emit(c, FlowKind.FAILED_CONNECT, event, event.timestampNs());
       return;
     }
@@ -163,8 +141,10 @@ public final class FlowTable {
   /**
    * Reports every open connection: {@code sockets} are the kernel's current TCP sockets with their
    * counters (a socket iterator's output). Each established connection gets an INTERIM record with
-   * its deltas; sockets not seen before are adopted (their counters so far become the baseline);
-   * tracked connections missing from the kernel are dropped and counted.
+   * its deltas. A socket not tracked yet is adopted: one the kernel saw opening ({@link
+   * FlowEvent#FLAG_SEEN_OPEN}, after the sidecar started) gets its first INTERIM record now, with
+   * everything since its open; one that opened before the sidecar only gets its counters so far as
+   * the baseline. Tracked connections missing from the kernel are dropped and counted.
    */
   public void onSnapshot(List<FlowEvent> sockets) {
     clock.resync();
@@ -186,14 +166,16 @@ public final class FlowTable {
     for (FlowEvent socket : toReport) {
       Connection c = connections.get(socket.socketId());
       if (c == null) {
-        // Opened before the sidecar (or its events were lost): what it did so far is not ours to
-        // report; its records start now.
         c = adopt(socket);
-        c.update(socket);
-        c.setBaseline(socket);
-        c.lastReportNs = socket.timestampNs();
         track(c);
-        continue;
+        if (!socket.has(FlowEvent.FLAG_SEEN_OPEN)) {
+          // Opened before the sidecar (or its map entry was lost): what it did so far is not ours
+          // to report; its records start now.
+          c.update(socket);
+          c.setBaseline(socket);
+          c.lastReportNs = socket.timestampNs();
+          continue;
+        }
       }
       c.update(socket);
       emit(c, FlowKind.INTERIM, socket, socket.timestampNs());
@@ -212,16 +194,27 @@ public final class FlowTable {
     listeners.keySet().retainAll(present);
   }
 
-  /** A connection first seen established or closing: its direction from the listening ports. */
+  /**
+   * A connection first seen established or closing: its side from the kernel's flag, else (opened
+   * before the sidecar) from the listening ports.
+   */
   private Connection adopt(FlowEvent event) {
-    Side side = listeners.containsValue(event.localPort()) ? Side.SERVER : Side.CLIENT;
-    long start =
-        (event.flags() & FlowEvent.FLAG_SEEN_OPEN) != 0
-            ? event.timestampNs() - event.durationNs()
-            : event.timestampNs();
-    Connection c = new Connection(side, event, start);
-    c.established = true;
-    return c;
+    Side side;
+    if (event.has(FlowEvent.FLAG_ACTIVE)) {
+      side = Side.CLIENT;
+    } else if (event.has(FlowEvent.FLAG_PASSIVE)) {
+      side = Side.SERVER;
+    } else {
+      side = listeners.containsValue(event.localPort()) ? Side.SERVER : Side.CLIENT;
+    }
+    return new Connection(side, event, startNs(event));
+  }
+
+  /** The socket's open when the kernel saw it, else the event's time. */
+  private static long startNs(FlowEvent event) {
+    return event.has(FlowEvent.FLAG_SEEN_OPEN)
+        ? event.timestampNs() - event.durationNs()
+        : event.timestampNs();
   }
 
   private void track(Connection c) {
@@ -272,7 +265,7 @@ public final class FlowTable {
             .setRttVarMicros(failed ? 0 : (int) event.rttvarUs())
             .setCongestionWindow(failed ? 0 : (int) event.sndCwnd())
             .setConnectLatencyMicros(
-                c.lastReportNs == 0 && c.connectLatencyNs > 0 ? c.connectLatencyNs / 1000 : null)
+                c.lastReportNs == 0 && c.connectLatencyMicros > 0 ? c.connectLatencyMicros : null)
             .setPid(c.pid > 0 ? c.pid : null)
             .setProcessName(c.comm)
             .setCgroupId(c.cgroupId != 0 ? c.cgroupId : null)
@@ -299,10 +292,9 @@ public final class FlowTable {
     final long firstSeenNs;
     final InetAddress localAddress;
     final InetAddress remoteAddress;
+    final int localPort;
     final int remotePort;
-    int localPort;
-    boolean established;
-    long connectLatencyNs;
+    final long connectLatencyMicros;
     int pid;
     String comm;
     long cgroupId;
@@ -323,6 +315,7 @@ public final class FlowTable {
       this.remoteAddress = event.remoteAddress();
       this.localPort = event.localPort();
       this.remotePort = event.remotePort();
+      this.connectLatencyMicros = event.connectUs();
     }
 
     /** Takes what a later event knows better: the process and the cgroup. */
@@ -336,9 +329,12 @@ public final class FlowTable {
       }
     }
 
-    /** Payload bytes sent and acknowledged so far: bytes_acked less our SYN and FIN. */
+    /**
+     * Payload bytes sent and acknowledged so far: bytes_acked less our SYN (the CLIENT's, counted
+     * from the handshake on; a failed connect reports no bytes) and FIN.
+     */
     long sentPayload(FlowEvent event) {
-      long syn = side == Side.CLIENT && established ? 1 : 0;
+      long syn = side == Side.CLIENT ? 1 : 0;
       long fin = (event.flags() & FlowEvent.FLAG_FIN_ACKED) != 0 ? 1 : 0;
       return event.bytesAcked() - syn - fin;
     }

@@ -117,14 +117,16 @@ public final class SidecarMetrics {
 
   /**
    * The kernel side's own counters (summed over CPUs), read at scrape time: events submitted by
-   * type, ring buffer drops, socket map full.
+   * type, opening transitions recorded in the socket map, ring buffer drops, socket map full.
    */
   public void kernelCounters(Supplier<Map<String, Long>> counters) {
     CounterWithCallback.builder()
         .name("flowsight_sidecar_kernel_counter_total")
         .help(
-            "Counters kept by the eBPF program: events (submitted), ringbuf_drops (ring buffer"
-                + " full: events lost), sock_map_full, and events by type")
+            "Counters kept by the eBPF program: events (submitted: close + listen), ringbuf_drops"
+                + " (ring buffer full: events lost), sock_map_full, close and listen events, and"
+                + " the transitions recorded without an event (active_open, active_established,"
+                + " passive_established)")
         .labelNames("counter")
         .callback(callback -> counters.get().forEach((name, value) -> callback.call(value, name)))
         .register(registry);

@@ -104,6 +104,9 @@ class BpfNamesTest {
                 "FLOW_CNT_KPROBE_ACCEPT", BpfCounters.KPROBE_ACCEPT,
                 "FLOW_CNT_MAX", BpfCounters.MAX));
     // the kernel counts ring buffer event type t at index 2 + t (snapshots go elsewhere)
+    assertThat(FlowEventType.values())
+        .extracting(FlowEventType::name)
+        .containsExactly("CLOSE", "LISTEN", "SNAPSHOT");
     for (FlowEventType t : FlowEventType.values()) {
       if (t == FlowEventType.SNAPSHOT) {
         continue;
@@ -122,7 +125,9 @@ class BpfNamesTest {
                 "FLOW_F_SEEN_OPEN", FlowEvent.FLAG_SEEN_OPEN,
                 "FLOW_F_PID_KPROBE", FlowEvent.FLAG_PID_KPROBE,
                 "FLOW_F_FIN_ACKED", FlowEvent.FLAG_FIN_ACKED,
-                "FLOW_F_PEER_FIN", FlowEvent.FLAG_PEER_FIN));
+                "FLOW_F_PEER_FIN", FlowEvent.FLAG_PEER_FIN,
+                "FLOW_F_ACTIVE", FlowEvent.FLAG_ACTIVE,
+                "FLOW_F_PASSIVE", FlowEvent.FLAG_PASSIVE));
     constants(h, "FLOW_TCP_")
         .forEach(
             (name, code) ->

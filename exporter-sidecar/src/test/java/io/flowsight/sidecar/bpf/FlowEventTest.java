@@ -38,7 +38,7 @@ class FlowEventTest {
     {"daddr          @64  = ::ffff:192.168.7.9", "00000000000000000000ffff c0a80709"},
     {"comm           @80  = \"curl\"", "6375726c000000000000000000000000"},
     {"pid            @96  = 31337", "697a0000"},
-    {"tid            @100 = 31338", "6a7a0000"},
+    {"connect_us     @100 = 2500", "c4090000"},
     {"segs_in        @104 = 7", "07000000"},
     {"segs_out       @108 = 9", "09000000"},
     {"srtt_us        @112 = 250", "fa000000"},
@@ -51,7 +51,7 @@ class FlowEventTest {
     {"type           @134 = CLOSE", "04"},
     {"old_state      @135 = FIN_WAIT2", "05"},
     {"new_state      @136 = CLOSE", "07"},
-    {"flags          @137 = PID | SEEN_OPEN", "03"},
+    {"flags          @137 = PID | SEEN_OPEN | ACTIVE", "23"},
     {"_pad           @138", "000000000000"},
   };
 
@@ -113,7 +113,7 @@ class FlowEventTest {
                 InetAddress.getByName("192.168.7.9"),
                 443,
                 31337,
-                31338,
+                2500,
                 "curl",
                 7,
                 9,
@@ -123,10 +123,12 @@ class FlowEventTest {
                 10,
                 TcpState.FIN_WAIT2,
                 TcpState.CLOSE,
-                FlowEvent.FLAG_PID | FlowEvent.FLAG_SEEN_OPEN));
+                FlowEvent.FLAG_PID | FlowEvent.FLAG_SEEN_OPEN | FlowEvent.FLAG_ACTIVE));
     assertThat(e.localAddress()).isInstanceOf(Inet4Address.class);
     assertThat(e.has(FlowEvent.FLAG_PID)).isTrue();
     assertThat(e.has(FlowEvent.FLAG_PID_KPROBE)).isFalse();
+    assertThat(e.has(FlowEvent.FLAG_ACTIVE)).isTrue();
+    assertThat(e.has(FlowEvent.FLAG_PASSIVE)).isFalse();
   }
 
   @Test
@@ -151,6 +153,10 @@ class FlowEventTest {
     b[115] = (byte) 0xff;
     b[132] = 10; // AF_INET6
     b[135] = 99; // a state this code does not know
+    b[100] = (byte) 0xff; // connect_us 0xffffffff
+    b[101] = (byte) 0xff;
+    b[102] = (byte) 0xff;
+    b[103] = (byte) 0xff;
     b[80] = 0; // empty comm
 
     FlowEvent e = FlowEvent.decode(b);
@@ -160,6 +166,7 @@ class FlowEventTest {
     assertThat(e.remoteAddress()).isEqualTo(InetAddress.getByName("::1"));
     assertThat(e.localPort()).isEqualTo(65535);
     assertThat(e.srttUs()).isEqualTo(4_294_967_295L);
+    assertThat(e.connectUs()).isEqualTo(4_294_967_295L);
     assertThat(e.family()).isEqualTo(FlowEvent.AF_INET6);
     assertThat(e.oldState()).isEqualTo(TcpState.UNKNOWN);
     assertThat(e.comm()).isEmpty();
@@ -175,5 +182,10 @@ class FlowEventTest {
     assertThatThrownBy(() -> FlowEvent.decode(b))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("type 9");
+    // 1 to 3 were the open and established events, no longer sent
+    b[134] = 1;
+    assertThatThrownBy(() -> FlowEvent.decode(b))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("type 1");
   }
 }

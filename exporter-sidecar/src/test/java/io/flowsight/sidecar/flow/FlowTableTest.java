@@ -14,6 +14,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -54,33 +56,15 @@ class FlowTableTest {
   }
 
   @Test
-  void shouldJoinAnActiveConnectionIntoOneClosedClientRecordWithoutSynAndFin() {
+  void shouldReportAnActiveConnectionFromItsCloseAsOneClientRecordWithoutSynAndFin() {
     long t0 = clock.nowMonotonicNs();
-    table.onEvent(
-        event(FlowEventType.ACTIVE_OPEN, SOCK, t0, 0, 8080, TcpState.CLOSE, TcpState.SYN_SENT)
-            .pid(4242, "curl")
-            .build());
-    table.onEvent(
-        event(
-                FlowEventType.ACTIVE_ESTABLISHED,
-                SOCK,
-                t0 + 2 * MS,
-                40000,
-                8080,
-                TcpState.SYN_SENT,
-                TcpState.ESTABLISHED)
-            .duration(2 * MS)
-            .build());
     // bytes_acked = 1000 payload + SYN + FIN; bytes_received = 5000 payload + peer's FIN.
     table.onEvent(
-        event(
-                FlowEventType.CLOSE,
-                SOCK,
-                t0 + 50 * MS,
-                40000,
-                8080,
-                TcpState.FIN_WAIT2,
-                TcpState.CLOSE)
+        close(SOCK, t0 + 50 * MS, 40000, 8080, TcpState.FIN_WAIT2)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(50 * MS)
+            .connectUs(2000)
+            .pid(4242, "curl")
             .counters(1002, 5001, 7, 9, 1)
             .rtt(120, 30, 10)
             .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
@@ -105,37 +89,26 @@ class FlowTableTest {
     assertThat(r.getConnectLatencyMicros()).isEqualTo(2000L);
     assertThat(r.getPid()).isEqualTo(4242);
     assertThat(r.getProcessName()).isEqualTo("curl");
+    assertThat(r.getCgroupId()).isEqualTo(77L);
     assertThat(r.getLocalIdentity()).isEqualTo(me);
+    // the connection started at the close less its duration
+    assertThat(r.getConnectionStartTime()).isEqualTo(at(t0));
+    assertThat(r.getEndTime()).isEqualTo(at(t0 + 50 * MS));
     assertThat(Duration.between(r.getStartTime(), r.getEndTime()).toMillis()).isEqualTo(50);
     assertThat(r.getConnectionStartTime()).isEqualTo(r.getStartTime());
     assertThat(r.getSequence()).isZero();
-    assertThat(table.size()).isZero();
+    assertThat(table.size()).as("a closed connection is never tracked").isZero();
   }
 
   @Test
   void shouldReportTheAcceptingSideAsServerWithTheLocalPortAsServicePort() {
     long t0 = clock.nowMonotonicNs();
-    table.onEvent(
-        event(
-                FlowEventType.PASSIVE_ESTABLISHED,
-                SOCK,
-                t0,
-                8080,
-                40000,
-                TcpState.SYN_RECV,
-                TcpState.ESTABLISHED)
-            .build());
     // The server's SYN is not in bytes_acked; its FIN is, and the client's FIN is in
     // bytes_received.
     table.onEvent(
-        event(
-                FlowEventType.CLOSE,
-                SOCK,
-                t0 + 10 * MS,
-                8080,
-                40000,
-                TcpState.LAST_ACK,
-                TcpState.CLOSE)
+        close(SOCK, t0 + 10 * MS, 8080, 40000, TcpState.LAST_ACK)
+            .side(FlowEvent.FLAG_PASSIVE)
+            .duration(10 * MS)
             .counters(5001, 1001, 9, 7, 0)
             .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
             .build());
@@ -143,10 +116,41 @@ class FlowTableTest {
     FlowRecord r = out.get(0);
     assertThat(r.getSide()).isEqualTo(Side.SERVER);
     assertThat(r.getServicePort()).isEqualTo(8080);
+    assertThat(r.getLocalPort()).isEqualTo(8080);
+    assertThat(r.getRemotePort()).isEqualTo(40000);
     assertThat(r.getBytesSent()).isEqualTo(5000);
     assertThat(r.getBytesReceived()).isEqualTo(1000);
     assertThat(r.getConnectLatencyMicros()).isNull();
     assertThat(r.getPid()).isNull();
+    assertThat(r.getProcessName()).isNull();
+    assertThat(r.getConnectionStartTime()).isEqualTo(at(t0));
+  }
+
+  @Test
+  void shouldTakeTheSideFromTheKernelsFlagRatherThanFromTheListeningPorts() {
+    long t0 = clock.nowMonotonicNs();
+    table.onEvent(
+        event(FlowEventType.LISTEN, SOCK + 64, t0, 8080, 0, TcpState.CLOSE, TcpState.LISTEN)
+            .build());
+    // A connect from local port 8080 (a listening port too), and an accepted connection on a port
+    // whose listener was never seen.
+    table.onEvent(
+        close(SOCK, t0 + MS, 8080, 443, TcpState.FIN_WAIT2)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(MS)
+            .connectUs(100)
+            .counters(11, 0, 2, 3, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 128, t0 + MS, 9090, 50000, TcpState.LAST_ACK)
+            .side(FlowEvent.FLAG_PASSIVE)
+            .duration(MS)
+            .counters(10, 0, 2, 3, 0)
+            .build());
+
+    assertThat(out).extracting(FlowRecord::getSide).containsExactly(Side.CLIENT, Side.SERVER);
+    assertThat(out).extracting(FlowRecord::getServicePort).containsExactly(443, 9090);
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(10L, 10L);
   }
 
   @Test
@@ -156,14 +160,12 @@ class FlowTableTest {
         event(FlowEventType.LISTEN, SOCK + 64, t0, 9000, 0, TcpState.CLOSE, TcpState.LISTEN)
             .build());
     table.onEvent(
-        event(FlowEventType.ACTIVE_OPEN, SOCK, t0, 0, 9999, TcpState.CLOSE, TcpState.SYN_SENT)
+        close(SOCK, t0 + MS, 41000, 9999, TcpState.SYN_SENT)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(MS)
+            .pid(4242, "curl")
             .build());
-    table.onEvent(
-        event(FlowEventType.CLOSE, SOCK, t0 + MS, 41000, 9999, TcpState.SYN_SENT, TcpState.CLOSE)
-            .build());
-    table.onEvent(
-        event(FlowEventType.CLOSE, SOCK + 64, t0 + MS, 9000, 0, TcpState.LISTEN, TcpState.CLOSE)
-            .build());
+    table.onEvent(close(SOCK + 64, t0 + MS, 9000, 0, TcpState.LISTEN).duration(MS).build());
 
     assertThat(out).hasSize(1);
     FlowRecord r = out.get(0);
@@ -173,38 +175,39 @@ class FlowTableTest {
     assertThat(r.getLocalPort()).isEqualTo(41000);
     assertThat(r.getBytesSent()).isZero();
     assertThat(r.getBytesReceived()).isZero();
+    assertThat(r.getConnectLatencyMicros()).isNull();
+    assertThat(r.getPid()).isEqualTo(4242);
+    assertThat(r.getConnectionStartTime()).isEqualTo(at(t0));
+    assertThat(table.size()).isZero();
   }
 
   @Test
-  void shouldEmitInterimDeltasThatAddUpToTheTotals() {
+  void shouldReportAConnectionFirstFoundOpenFromItsOpenWithDeltasThatAddUpToTheTotals() {
     long t0 = clock.nowMonotonicNs();
-    table.onEvent(
-        event(FlowEventType.ACTIVE_OPEN, SOCK, t0, 0, 443, TcpState.CLOSE, TcpState.SYN_SENT)
-            .build());
-    table.onEvent(
-        event(
-                FlowEventType.ACTIVE_ESTABLISHED,
-                SOCK,
-                t0 + MS,
-                40001,
-                443,
-                TcpState.SYN_SENT,
-                TcpState.ESTABLISHED)
-            .duration(MS)
-            .build());
     table.onSnapshot(
-        List.of(snapshot(SOCK, t0 + 100 * MS, 40001, 443).counters(301, 700, 3, 4, 0).build()));
+        List.of(
+            snapshot(SOCK, t0 + 100 * MS, 40001, 443)
+                .side(FlowEvent.FLAG_ACTIVE)
+                .duration(100 * MS)
+                .connectUs(1000)
+                .pid(4242, "curl")
+                .counters(301, 700, 3, 4, 0)
+                .build()));
     table.onSnapshot(
-        List.of(snapshot(SOCK, t0 + 200 * MS, 40001, 443).counters(501, 1700, 6, 8, 2).build()));
+        List.of(
+            snapshot(SOCK, t0 + 200 * MS, 40001, 443)
+                .side(FlowEvent.FLAG_ACTIVE)
+                .duration(200 * MS)
+                .connectUs(1000)
+                .pid(4242, "curl")
+                .counters(501, 1700, 6, 8, 2)
+                .build()));
     table.onEvent(
-        event(
-                FlowEventType.CLOSE,
-                SOCK,
-                t0 + 250 * MS,
-                40001,
-                443,
-                TcpState.FIN_WAIT2,
-                TcpState.CLOSE)
+        close(SOCK, t0 + 250 * MS, 40001, 443, TcpState.FIN_WAIT2)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(250 * MS)
+            .connectUs(1000)
+            .pid(4242, "curl")
             .counters(602, 1801, 8, 10, 2)
             .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
             .build());
@@ -212,15 +215,24 @@ class FlowTableTest {
     assertThat(out)
         .extracting(FlowRecord::getKind)
         .containsExactly(FlowKind.INTERIM, FlowKind.INTERIM, FlowKind.CLOSED);
+    assertThat(out).extracting(FlowRecord::getSide).containsOnly(Side.CLIENT);
     assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(300L, 200L, 100L);
     assertThat(out).extracting(FlowRecord::getBytesReceived).containsExactly(700L, 1000L, 100L);
+    assertThat(out).extracting(FlowRecord::getSegmentsSent).containsExactly(4L, 4L, 2L);
     assertThat(out).extracting(FlowRecord::getRetransmits).containsExactly(0L, 2L, 0L);
     assertThat(out).extracting(FlowRecord::getSequence).containsExactly(0L, 1L, 2L);
-    // Each record starts where the previous one ended.
+    assertThat(out).extracting(FlowRecord::getPid).containsOnly(4242);
+    // The first record starts at the open (100 ms before the first snapshot); each next one where
+    // the previous one ended.
+    assertThat(out.get(0).getStartTime()).isEqualTo(out.get(0).getConnectionStartTime());
+    assertThat(Duration.between(out.get(0).getStartTime(), out.get(0).getEndTime()))
+        .isEqualTo(Duration.ofMillis(100));
     assertThat(out.get(1).getStartTime()).isEqualTo(out.get(0).getEndTime());
     assertThat(out.get(2).getStartTime()).isEqualTo(out.get(1).getEndTime());
-    assertThat(out.get(0).getConnectLatencyMicros()).isNotNull();
-    assertThat(out.get(1).getConnectLatencyMicros()).isNull();
+    assertThat(out)
+        .extracting(FlowRecord::getConnectLatencyMicros)
+        .containsExactly(1000L, null, null);
+    assertThat(table.size()).isZero();
   }
 
   @Test
@@ -231,34 +243,66 @@ class FlowTableTest {
             snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
             snapshot(SOCK, t0, 8080, 50000).counters(10_000, 20_000, 10, 10, 0).build()));
     assertThat(out).isEmpty();
+    assertThat(table.size()).isEqualTo(1);
     table.onEvent(
-        event(
-                FlowEventType.CLOSE,
-                SOCK,
-                t0 + 10 * MS,
-                8080,
-                50000,
-                TcpState.LAST_ACK,
-                TcpState.CLOSE)
+        close(SOCK, t0 + 10 * MS, 8080, 50000, TcpState.LAST_ACK)
             .counters(10_101, 20_051, 12, 12, 0)
             .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
             .build());
 
     FlowRecord r = out.get(0);
-    assertThat(r.getSide()).as("local port 8080 listens: server").isEqualTo(Side.SERVER);
+    assertThat(r.getSide()).as("no flag, local port 8080 listens: server").isEqualTo(Side.SERVER);
     assertThat(r.getBytesSent()).isEqualTo(100);
     assertThat(r.getBytesReceived()).isEqualTo(50);
+    assertThat(r.getStartTime()).isEqualTo(at(t0));
+    assertThat(r.getConnectionStartTime()).as("open not seen").isEqualTo(at(t0));
+  }
+
+  @Test
+  void shouldAdoptAFlaggedSocketFoundOpenWithItsExactSide() {
+    long t0 = clock.nowMonotonicNs();
+    // Established before the sidecar, accepted after it started: the accept probe flagged it.
+    table.onSnapshot(
+        List.of(
+            snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
+            snapshot(SOCK, t0, 8080, 50000)
+                .side(FlowEvent.FLAG_PASSIVE)
+                .pid(999, "nginx")
+                .counters(100, 200, 1, 1, 0)
+                .build(),
+            snapshot(SOCK + 128, t0, 8080, 443)
+                .side(FlowEvent.FLAG_ACTIVE)
+                .counters(1, 0, 1, 1, 0)
+                .build()));
+    assertThat(out).isEmpty();
+    table.onEvent(
+        close(SOCK, t0 + 10 * MS, 8080, 50000, TcpState.CLOSE_WAIT)
+            .side(FlowEvent.FLAG_PASSIVE)
+            .pid(999, "nginx")
+            .counters(150, 230, 2, 2, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 128, t0 + 10 * MS, 8080, 443, TcpState.CLOSE_WAIT)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .counters(8, 0, 2, 2, 0)
+            .build());
+
+    assertThat(out).extracting(FlowRecord::getSide).containsExactly(Side.SERVER, Side.CLIENT);
+    assertThat(out).extracting(FlowRecord::getServicePort).containsExactly(8080, 443);
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(50L, 7L);
+    assertThat(out).extracting(FlowRecord::getBytesReceived).containsExactly(30L, 0L);
+    assertThat(out.get(0).getProcessName()).isEqualTo("nginx");
   }
 
   @Test
   void shouldEvictTheOldestConnectionBeyondTheCap() {
     table = newTable(2);
     long t0 = clock.nowMonotonicNs();
+    List<FlowEvent> open = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      table.onEvent(
-          event(FlowEventType.ACTIVE_OPEN, SOCK + i, t0, 0, 443, TcpState.CLOSE, TcpState.SYN_SENT)
-              .build());
+      open.add(snapshot(SOCK + i, t0, 40000 + i, 443).side(FlowEvent.FLAG_ACTIVE).build());
     }
+    table.onSnapshot(open);
     assertThat(table.size()).isEqualTo(2);
     assertThat(evicted).isEqualTo(1);
   }
@@ -266,16 +310,9 @@ class FlowTableTest {
   @Test
   void shouldDropTrackedConnectionsThatVanishedFromTheKernel() {
     long old = clock.nowMonotonicNs() - 5_000 * MS;
-    table.onEvent(
-        event(
-                FlowEventType.PASSIVE_ESTABLISHED,
-                SOCK,
-                old,
-                8080,
-                40000,
-                TcpState.SYN_RECV,
-                TcpState.ESTABLISHED)
-            .build());
+    table.onSnapshot(
+        List.of(snapshot(SOCK, old, 8080, 40000).side(FlowEvent.FLAG_PASSIVE).build()));
+    assertThat(table.size()).isEqualTo(1);
     table.onSnapshot(List.of());
     assertThat(table.size()).isZero();
     assertThat(vanished).isEqualTo(1);
@@ -287,17 +324,9 @@ class FlowTableTest {
     long t0 = clock.nowMonotonicNs();
     for (int i = 0; i < 5; i++) {
       table.onEvent(
-          event(FlowEventType.ACTIVE_OPEN, SOCK + i, t0, 0, 80, TcpState.CLOSE, TcpState.SYN_SENT)
-              .build());
-      table.onEvent(
-          event(
-                  FlowEventType.CLOSE,
-                  SOCK + i,
-                  t0 + MS,
-                  30000 + i,
-                  80,
-                  TcpState.SYN_SENT,
-                  TcpState.CLOSE)
+          close(SOCK + i, t0 + MS, 30000 + i, 80, TcpState.SYN_SENT)
+              .side(FlowEvent.FLAG_ACTIVE)
+              .duration(MS)
               .build());
     }
     assertThat(out).extracting(FlowRecord::getSequence).containsExactly(0L, 1L, 2L, 3L, 4L);
@@ -310,17 +339,6 @@ class FlowTableTest {
     InetAddress v6 = InetAddress.getByName("2001:db8::1");
     table.onEvent(
         new EventBuilder(
-                FlowEventType.PASSIVE_ESTABLISHED,
-                SOCK,
-                t0,
-                443,
-                50000,
-                TcpState.SYN_RECV,
-                TcpState.ESTABLISHED,
-                v6)
-            .build());
-    table.onEvent(
-        new EventBuilder(
                 FlowEventType.CLOSE,
                 SOCK,
                 t0 + MS,
@@ -329,11 +347,19 @@ class FlowTableTest {
                 TcpState.CLOSE_WAIT,
                 TcpState.CLOSE,
                 v6)
+            .side(FlowEvent.FLAG_PASSIVE)
+            .duration(MS)
             .build());
 
     FlowRecord r = out.get(0);
     assertThat(r.getAddressFamily()).isEqualTo(AddressFamily.IPV6);
+    assertThat(r.getSide()).isEqualTo(Side.SERVER);
     assertThat(bytes(r.getLocalIp())).isEqualTo(v6.getAddress());
+  }
+
+  /** A kernel time as a record holds it (Avro timestamp-millis). */
+  private Instant at(long monotonicNs) {
+    return clock.toInstant(monotonicNs).truncatedTo(ChronoUnit.MILLIS);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {
@@ -351,6 +377,12 @@ class FlowTableTest {
       TcpState old,
       TcpState now) {
     return new EventBuilder(type, sock, ts, localPort, remotePort, old, now, null);
+  }
+
+  /** The CLOSE of a socket from {@code old}. */
+  private static EventBuilder close(
+      long sock, long ts, int localPort, int remotePort, TcpState old) {
+    return event(FlowEventType.CLOSE, sock, ts, localPort, remotePort, old, TcpState.CLOSE);
   }
 
   private static EventBuilder snapshot(long sock, long ts, int localPort, int remotePort) {
@@ -376,6 +408,7 @@ class FlowTableTest {
     TcpState now;
     final InetAddress address;
     long durationNs;
+    long connectUs;
     long acked, received, segsIn, segsOut, retrans, srtt, rttvar, cwnd;
     int pid;
     String comm = "";
@@ -410,6 +443,17 @@ class FlowTableTest {
     EventBuilder duration(long ns) {
       this.durationNs = ns;
       this.flags |= FlowEvent.FLAG_SEEN_OPEN;
+      return this;
+    }
+
+    /** {@code FlowEvent.FLAG_ACTIVE} or {@code FLAG_PASSIVE}. */
+    EventBuilder side(int flag) {
+      this.flags |= flag;
+      return this;
+    }
+
+    EventBuilder connectUs(long us) {
+      this.connectUs = us;
       return this;
     }
 
@@ -457,7 +501,7 @@ class FlowTableTest {
             remote,
             remotePort,
             pid,
-            pid,
+            connectUs,
             comm,
             segsIn,
             segsOut,

@@ -39,7 +39,7 @@ public final class SidecarMain {
    * The identity every record carries for its local IP: the identity file's entry for the address
    * (several workloads on one host), else the host's configured identity, else none.
    */
-  static Function<byte[], Identity> localIdentity(SidecarConfig config) {
+  public static Function<byte[], Identity> localIdentity(SidecarConfig config) {
     Identity host = config.localIdentity();
     if (config.identityFile() == null) {
       return ip -> host;

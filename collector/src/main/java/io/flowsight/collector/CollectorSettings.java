@@ -1,0 +1,154 @@
+package io.flowsight.collector;
+
+import io.flowsight.enrichment.ownership.HistoryPolicy;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the topology does, as one immutable value (the command line's {@code CollectorConfig} makes
+ * it; tests make their own).
+ *
+ * @param window length of the tumbling aggregation windows; flows are placed by their endTime
+ *     (default 1 minute)
+ * @param grace how long after a window's end a flow record may still be produced by its sidecar
+ *     (its Kafka timestamp) and count; later ones go to the dead-letter topic as "late". Windows
+ *     are emitted once the wall clock is past their end plus the grace (default 30 s)
+ * @param holdBack how long a flow whose owner is not known yet is held back before it goes out
+ *     unattributed with the reason (default 2 minutes)
+ * @param maxPorts bound of the ephemeral port list of an aggregate (default 64)
+ * @param partitions partition count of the input topics, which the two internal repartition topics
+ *     get too (co-partitioning)
+ * @param historyPolicy how per-IP ownership histories merge, expire and are capped
+ * @param holdCheckInterval wall-clock period of the check that releases held flows whose hold-back
+ *     is over (default 5 s)
+ * @param emitInterval wall-clock period of the check that emits closed windows (default 2 s)
+ * @param dedupeTolerance how far apart the two ends' connectionStartTime of one connection may be
+ *     (default 2 s: the server's start is the handshake's end, one RTT after the client's SYN, on
+ *     another host's clock)
+ * @param dedupeEpoch how long a connection's dedupe entry lives without being renewed by a record
+ *     of the connection; it is kept for three epochs (default 3 minutes)
+ * @param ownershipSweepInterval wall-clock period of the sweep that applies the history retention
+ *     and forgets IPs with nothing left (default 10 minutes)
+ */
+public record CollectorSettings(
+    Duration window,
+    Duration grace,
+    Duration holdBack,
+    int maxPorts,
+    int partitions,
+    HistoryPolicy historyPolicy,
+    Duration holdCheckInterval,
+    Duration emitInterval,
+    Duration dedupeTolerance,
+    Duration dedupeEpoch,
+    Duration ownershipSweepInterval) {
+
+  public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(1);
+  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_HOLD_BACK = Duration.ofMinutes(2);
+  public static final int DEFAULT_MAX_PORTS = 64;
+
+  public CollectorSettings {
+    Objects.requireNonNull(historyPolicy, "historyPolicy");
+    positive("window", window);
+    nonNegative("grace", grace);
+    nonNegative("holdBack", holdBack);
+    positive("holdCheckInterval", holdCheckInterval);
+    positive("emitInterval", emitInterval);
+    nonNegative("dedupeTolerance", dedupeTolerance);
+    positive("dedupeEpoch", dedupeEpoch);
+    positive("ownershipSweepInterval", ownershipSweepInterval);
+    if (window.toMillis() < 1000) {
+      throw new IllegalArgumentException("window must be at least 1s, not " + window);
+    }
+    if (maxPorts < 0) {
+      throw new IllegalArgumentException("maxPorts must be 0 or more, not " + maxPorts);
+    }
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be at least 1, not " + partitions);
+    }
+    if (dedupeEpoch.compareTo(dedupeTolerance.multipliedBy(4)) < 0) {
+      throw new IllegalArgumentException(
+          "dedupeEpoch " + dedupeEpoch + " must be at least four dedupeTolerance");
+    }
+  }
+
+  /** The defaults, for input topics of {@code partitions} partitions. */
+  public static CollectorSettings defaults(int partitions) {
+    return new CollectorSettings(
+        DEFAULT_WINDOW,
+        DEFAULT_GRACE,
+        DEFAULT_HOLD_BACK,
+        DEFAULT_MAX_PORTS,
+        partitions,
+        HistoryPolicy.DEFAULT,
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(2),
+        Duration.ofMinutes(3),
+        Duration.ofMinutes(10));
+  }
+
+  public CollectorSettings withWindow(Duration newWindow, Duration newGrace) {
+    return new CollectorSettings(
+        newWindow,
+        newGrace,
+        holdBack,
+        maxPorts,
+        partitions,
+        historyPolicy,
+        holdCheckInterval,
+        emitInterval,
+        dedupeTolerance,
+        dedupeEpoch,
+        ownershipSweepInterval);
+  }
+
+  public CollectorSettings withHoldBack(Duration newHoldBack) {
+    return new CollectorSettings(
+        window,
+        grace,
+        newHoldBack,
+        maxPorts,
+        partitions,
+        historyPolicy,
+        holdCheckInterval,
+        emitInterval,
+        dedupeTolerance,
+        dedupeEpoch,
+        ownershipSweepInterval);
+  }
+
+  public CollectorSettings withMaxPorts(int newMaxPorts) {
+    return new CollectorSettings(
+        window,
+        grace,
+        holdBack,
+        newMaxPorts,
+        partitions,
+        historyPolicy,
+        holdCheckInterval,
+        emitInterval,
+        dedupeTolerance,
+        dedupeEpoch,
+        ownershipSweepInterval);
+  }
+
+  /** The start of the window holding {@code endTime}, epoch ms. */
+  public long windowStart(long endTime) {
+    long size = window.toMillis();
+    return Math.floorDiv(endTime, size) * size;
+  }
+
+  private static void positive(String name, Duration d) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, not " + d);
+    }
+  }
+
+  private static void nonNegative(String name, Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException(name + " must be zero or positive, not " + d);
+    }
+  }
+}

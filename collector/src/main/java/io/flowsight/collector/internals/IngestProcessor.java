@@ -1,0 +1,364 @@
+package io.flowsight.collector.internals;
+
+import io.flowsight.collector.CollectorSettings;
+import io.flowsight.collector.Topics;
+import io.flowsight.collector.internals.HoldRule.Decision;
+import io.flowsight.collector.internals.Messages.CidrChange;
+import io.flowsight.collector.internals.Messages.End;
+import io.flowsight.collector.internals.Messages.FlowToAggregate;
+import io.flowsight.collector.internals.Messages.FlowToRemote;
+import io.flowsight.collector.internals.Messages.HeldFlow;
+import io.flowsight.collector.internals.Messages.Pending;
+import io.flowsight.collector.internals.Routed.DeadLettered;
+import io.flowsight.collector.internals.Routed.ToAggregation;
+import io.flowsight.collector.internals.Routed.ToRemoteLookup;
+import io.flowsight.collector.metrics.CollectorMetrics;
+import io.flowsight.collector.output.Owner;
+import io.flowsight.enrichment.IpAddresses;
+import io.flowsight.enrichment.ownership.OwnershipHistory;
+import io.flowsight.schemas.AttributionStatus;
+import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.IpIdentityChange;
+import io.flowsight.schemas.serde.SerdeException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/**
+ * The first step of the attribution sub-topology, reading both co-partitioned inputs (the raw
+ * bytes, so that a record that does not decode becomes a dead letter instead of stopping the
+ * application):
+ *
+ * <ul>
+ *   <li>a flow record: decode and validate; add its heartbeat (local IP, local identity,
+ *       [startTime, endTime]) to the local IP's ownership history, and retry the flows held for
+ *       that IP; reject it as late when its sidecar produced it later than the grace after its
+ *       window's end; attribute the local end (the record's own label, else the local IP's history,
+ *       else hold it back); send it on, keyed by the remote IP, to the remote lookup;
+ *   <li>an identity change: for a single IP, add it to the IP's history and retry the flows held
+ *       for the IP; for a CIDR block, send it to every partition's copy of the CIDR tables.
+ * </ul>
+ *
+ * A wall-clock punctuation releases the held flows whose hold-back is over (unattributed with the
+ * reason, or with a CIDR block's identity), another applies the histories' retention.
+ */
+public final class IngestProcessor implements Processor<byte[], byte[], String, Routed> {
+
+  private final Topics topics;
+  private final CollectorSettings settings;
+  private final CollectorMetrics metrics;
+  private final Deserializer<FlowRecord> flowDecoder;
+  private final Deserializer<IpIdentityChange> identityDecoder;
+
+  private ProcessorContext<String, Routed> context;
+  private AttributionState state;
+  private Holds holds;
+
+  public IngestProcessor(Topics topics, CollectorSettings settings, CollectorMetrics metrics) {
+    this.topics = topics;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.flowDecoder = topics.flows().valueSerde().deserializer();
+    this.identityDecoder = topics.identities().valueSerde().deserializer();
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Routed> context) {
+    this.context = context;
+    this.state = new AttributionState(context, settings.historyPolicy());
+    this.holds = new Holds(state, settings, metrics);
+    // This processor accounts for the task's held flows in the gauge (restored ones included).
+    state.heldByReason().forEach(metrics::heldDelta);
+    context.schedule(
+        settings.holdCheckInterval(), PunctuationType.WALL_CLOCK_TIME, this::releaseDue);
+    context.schedule(
+        settings.ownershipSweepInterval(),
+        PunctuationType.WALL_CLOCK_TIME,
+        now -> state.sweep(Instant.ofEpochMilli(now)));
+  }
+
+  @Override
+  public void close() {
+    if (state != null) {
+      try {
+        state.heldByReason().forEach((reason, count) -> metrics.heldDelta(reason, -count));
+      } catch (RuntimeException e) {
+        // The stores may already be closed when a task is closed dirty: the gauge is only a gauge.
+      }
+    }
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata meta =
+        context
+            .recordMetadata()
+            .orElseThrow(() -> new IllegalStateException("a source record without metadata"));
+    if (meta.topic().equals(topics.flows().name())) {
+      processFlow(record, meta);
+    } else {
+      processIdentity(record, meta);
+    }
+  }
+
+  // ---- flows -----------------------------------------------------------------------------------
+
+  private void processFlow(Record<byte[], byte[]> record, RecordMetadata meta) {
+    metrics.flowIn();
+    if (record.value() == null) {
+      deadLetter(record, meta, DeadLetter.INVALID, "a flow record without a value (tombstone)");
+      return;
+    }
+    FlowRecord r;
+    try {
+      r = flowDecoder.deserialize(meta.topic(), record.value());
+    } catch (SerdeException e) {
+      rethrowIfInfrastructure(e);
+      deadLetter(record, meta, DeadLetter.UNDECODABLE, e.reason() + ": " + e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      deadLetter(record, meta, DeadLetter.UNDECODABLE, e.toString());
+      return;
+    }
+    String problem = FlowValidation.problem(r);
+    if (problem != null) {
+      deadLetter(record, meta, DeadLetter.INVALID, problem);
+      return;
+    }
+    long now = context.currentSystemTimeMs();
+    String localIp = IpAddresses.toText(r.getLocalIp());
+    boolean keyMatches = record.key() != null && localIp.equals(utf8(record.key()));
+    if (!keyMatches) {
+      metrics.keyMismatch();
+    }
+    // This partition's store owns the local IP only when the record is keyed by it.
+    OwnershipHistory localHistory = keyMatches ? state.history(localIp) : null;
+    if (keyMatches && r.getLocalIdentity() != null) {
+      OwnershipHistory before = localHistory == null ? OwnershipHistory.empty() : localHistory;
+      OwnershipHistory after =
+          before.withHeartbeat(
+              r.getLocalIdentity(), r.getStartTime(), r.getEndTime(), settings.historyPolicy());
+      if (after != before) {
+        state.putHistory(localIp, after);
+        localHistory = after;
+        retryHeld(localIp, after, now);
+      }
+    }
+    long windowEnd =
+        settings.windowStart(r.getEndTime().toEpochMilli()) + settings.window().toMillis();
+    long producedAt = record.timestamp();
+    if (producedAt > windowEnd + settings.grace().toMillis()) {
+      metrics.late();
+      deadLetter(
+          record,
+          meta,
+          DeadLetter.LATE,
+          "produced at "
+              + Instant.ofEpochMilli(producedAt)
+              + ", "
+              + (producedAt - windowEnd)
+              + " ms after the end of its window "
+              + Instant.ofEpochMilli(windowEnd)
+              + " (endTime "
+              + r.getEndTime()
+              + "); the grace is "
+              + settings.grace());
+      return;
+    }
+    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), producedAt);
+    if (r.getLocalIdentity() != null) {
+      // The sidecar's own label: first-hand, and exactly the flow's time.
+      metrics.attributed(CollectorMetrics.End.LOCAL, AttributionStatus.OWNER);
+      toRemote(
+          flow.withLocal(
+              new EndAttribution(AttributionStatus.OWNER, Owner.of(r.getLocalIdentity()))));
+      return;
+    }
+    attributeLocal(flow, localIp, localHistory, now);
+  }
+
+  private void attributeLocal(
+      InternalFlow flow, String localIp, OwnershipHistory history, long now) {
+    Decision d =
+        HoldRule.decide(
+            history,
+            state::cidrs,
+            flow.localIp(),
+            flow.connectionStartTime(),
+            settings.dedupeTolerance().toMillis(),
+            holds.mayHold(flow, now));
+    if (d.hold()) {
+      Pending pending = holds.hold(localIp, flow, End.LOCAL, d.holdReason(), now);
+      if (pending != null) {
+        toAggregation(flow.aggregationKey(), pending, flow.sourceTimestamp());
+      }
+      return;
+    }
+    metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
+    toRemote(flow.withLocal(d.attribution()));
+  }
+
+  // ---- identity changes ------------------------------------------------------------------------
+
+  private void processIdentity(Record<byte[], byte[]> record, RecordMetadata meta) {
+    metrics.identityIn();
+    if (record.value() == null) {
+      return; // a tombstone of a compacted identity topic: nothing to apply
+    }
+    IpIdentityChange change;
+    try {
+      change = identityDecoder.deserialize(meta.topic(), record.value());
+    } catch (SerdeException e) {
+      rethrowIfInfrastructure(e);
+      deadLetter(record, meta, DeadLetter.UNDECODABLE, e.reason() + ": " + e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      deadLetter(record, meta, DeadLetter.UNDECODABLE, e.toString());
+      return;
+    }
+    String problem = FlowValidation.problem(change);
+    if (problem != null) {
+      deadLetter(record, meta, DeadLetter.INVALID, problem);
+      return;
+    }
+    String ip = IpAddresses.toText(change.getIp());
+    String target = change.getPrefixLength() == null ? ip : ip + "/" + change.getPrefixLength();
+    if (record.key() == null || !target.equals(utf8(record.key()))) {
+      // Applied here it would sit in a partition that never looks the IP up.
+      deadLetter(
+          record,
+          meta,
+          DeadLetter.KEY_MISMATCH,
+          "the key is not the change's target "
+              + target
+              + ": it must be keyed by the IP's (or block's) canonical text to reach the"
+              + " partition that attributes the IP");
+      return;
+    }
+    if (change.getPrefixLength() != null) {
+      context.forward(
+          new Record<String, Routed>(
+              target, new ToRemoteLookup(new CidrChange(change)), record.timestamp()));
+      return;
+    }
+    OwnershipHistory before = state.history(ip);
+    if (before == null) {
+      before = OwnershipHistory.empty();
+    }
+    OwnershipHistory after = before.withChange(change, settings.historyPolicy());
+    if (after != before) {
+      state.putHistory(ip, after);
+      retryHeld(ip, after, context.currentSystemTimeMs());
+    }
+  }
+
+  // ---- held flows ------------------------------------------------------------------------------
+
+  /** New evidence for {@code ip}: the flows held for it may be attributable now. */
+  private void retryHeld(String ip, OwnershipHistory history, long now) {
+    if (state.heldCount(ip) == 0) {
+      return;
+    }
+    for (HeldFlow h : state.heldFor(ip)) {
+      InternalFlow flow = h.flow();
+      byte[] address = h.waitingFor() == End.LOCAL ? flow.localIp() : flow.remoteIp();
+      Decision d =
+          HoldRule.decide(
+              history,
+              state::cidrs,
+              address,
+              flow.connectionStartTime(),
+              settings.dedupeTolerance().toMillis(),
+              holds.mayHold(flow, now));
+      if (!d.hold()) {
+        state.release(ip, h);
+        metrics.released(h.reason(), false);
+        proceed(h, d);
+      }
+    }
+  }
+
+  /** Releases the held flows whose hold-back is over: their end goes out as it stands now. */
+  private void releaseDue(long now) {
+    for (AttributionState.Due due : state.due(now)) {
+      HeldFlow h = due.flow();
+      InternalFlow flow = h.flow();
+      byte[] address = h.waitingFor() == End.LOCAL ? flow.localIp() : flow.remoteIp();
+      Decision d =
+          HoldRule.decide(
+              state.history(due.ip()),
+              state::cidrs,
+              address,
+              flow.connectionStartTime(),
+              settings.dedupeTolerance().toMillis(),
+              false);
+      state.release(due.ip(), h);
+      metrics.released(h.reason(), true);
+      proceed(h, d);
+    }
+  }
+
+  private void proceed(HeldFlow h, Decision d) {
+    InternalFlow flow = h.flow();
+    if (h.waitingFor() == End.LOCAL) {
+      metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
+      toRemote(flow.withLocal(d.attribution()));
+    } else {
+      metrics.attributed(CollectorMetrics.End.REMOTE, d.attribution().status());
+      InternalFlow done = flow.withRemote(d.attribution());
+      toAggregation(done.aggregationKey(), new FlowToAggregate(done), done.sourceTimestamp());
+    }
+  }
+
+  // ---- output ----------------------------------------------------------------------------------
+
+  private void toRemote(InternalFlow flow) {
+    context.forward(
+        new Record<String, Routed>(
+            flow.remoteIpText(),
+            new ToRemoteLookup(new FlowToRemote(flow)),
+            flow.sourceTimestamp()));
+  }
+
+  private void toAggregation(String key, Messages.ToAggregate message, long timestamp) {
+    context.forward(new Record<String, Routed>(key, new ToAggregation(message), timestamp));
+  }
+
+  private void deadLetter(
+      Record<byte[], byte[]> record, RecordMetadata meta, String reason, String detail) {
+    metrics.deadLetter(reason);
+    DeadLetter letter =
+        new DeadLetter(
+            reason,
+            detail,
+            meta.topic(),
+            meta.partition(),
+            meta.offset(),
+            record.timestamp(),
+            context.currentSystemTimeMs(),
+            record.key(),
+            record.value());
+    context.forward(
+        new Record<String, Routed>(
+            null, new DeadLettered(letter), record.timestamp(), letter.headers()));
+  }
+
+  /** A registry that cannot be reached is not a bad record: fail, and retry after a restart. */
+  private static void rethrowIfInfrastructure(SerdeException e) {
+    switch (e.reason()) {
+      case REGISTRY_UNREACHABLE, REGISTRY_ERROR, BAD_CONFIGURATION -> throw e;
+      default -> {
+        // The record itself is bad.
+      }
+    }
+  }
+
+  private static String utf8(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+}

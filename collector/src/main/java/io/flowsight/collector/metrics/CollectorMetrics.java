@@ -1,0 +1,212 @@
+package io.flowsight.collector.metrics;
+
+import io.flowsight.schemas.AttributionStatus;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The collector's Prometheus metrics, all prefixed {@code flowsight_collector_}. Thread-safe: every
+ * stream thread counts into the same instance. What an on-call engineer looks at first: {@code
+ * dead_letters_total} (bad or late input), {@code held_flows} (owners not known yet), {@code
+ * consumer_lag_records} (falling behind) and {@code attributions_total} by status (attribution
+ * quality).
+ */
+public final class CollectorMetrics {
+
+  /** Which end of a flow an attribution is about. */
+  public enum End {
+    LOCAL,
+    REMOTE
+  }
+
+  private final PrometheusRegistry registry;
+
+  private final Counter recordsIn;
+  private final Counter deadLetters;
+  private final Counter late;
+  private final Counter attributions;
+  private final Counter holds;
+  private final Gauge held;
+  private final Counter releases;
+  private final Counter duplicates;
+  private final Counter aggregatesOut;
+  private final Counter flowsAggregated;
+  private final Counter afterClose;
+  private final Counter keyMismatch;
+
+  private final CounterDataPoint flowsIn;
+  private final CounterDataPoint identitiesIn;
+  private final CounterDataPoint[][] attributionPoints;
+  private final Map<String, CounterDataPoint> deadLetterPoints = new ConcurrentHashMap<>();
+
+  public CollectorMetrics() {
+    this(new PrometheusRegistry());
+  }
+
+  public CollectorMetrics(PrometheusRegistry registry) {
+    this.registry = registry;
+    recordsIn =
+        Counter.builder()
+            .name("flowsight_collector_records_in_total")
+            .help("Records read from the input topics, by input (flows, identities)")
+            .labelNames("input")
+            .register(registry);
+    deadLetters =
+        Counter.builder()
+            .name("flowsight_collector_dead_letters_total")
+            .help(
+                "Records sent to the dead-letter topic, by reason (undecodable, invalid, late,"
+                    + " key_mismatch)")
+            .labelNames("reason")
+            .register(registry);
+    late =
+        Counter.builder()
+            .name("flowsight_collector_late_records_total")
+            .help(
+                "Flow records produced later than the grace after their window's end (also in"
+                    + " dead_letters_total, reason late)")
+            .register(registry);
+    attributions =
+        Counter.builder()
+            .name("flowsight_collector_attributions_total")
+            .help(
+                "Final attribution of flow ends, by end (local, remote) and status (OWNER, CIDR:"
+                    + " attributed; NEVER_SEEN, GAP, CONFLICT, EXPIRED: unattributed)")
+            .labelNames("end", "status")
+            .register(registry);
+    holds =
+        Counter.builder()
+            .name("flowsight_collector_holds_total")
+            .help("Flows held back because an end's owner was not known yet, by end and reason")
+            .labelNames("end", "reason")
+            .register(registry);
+    held =
+        Gauge.builder()
+            .name("flowsight_collector_held_flows")
+            .help("Flows held back now (this instance's tasks), by reason (NEVER_SEEN, GAP)")
+            .labelNames("reason")
+            .register(registry);
+    releases =
+        Counter.builder()
+            .name("flowsight_collector_hold_releases_total")
+            .help(
+                "Held flows released, by outcome: resolved (the owner became known) or expired"
+                    + " (the hold-back ran out)")
+            .labelNames("outcome")
+            .register(registry);
+    duplicates =
+        Counter.builder()
+            .name("flowsight_collector_duplicate_observations_total")
+            .help(
+                "Flow records of the second end of a connection seen by both ends (not counted"
+                    + " again; they set observedBy to BOTH)")
+            .register(registry);
+    aggregatesOut =
+        Counter.builder()
+            .name("flowsight_collector_aggregates_out_total")
+            .help("Aggregates written to the output topic")
+            .register(registry);
+    flowsAggregated =
+        Counter.builder()
+            .name("flowsight_collector_flows_aggregated_total")
+            .help(
+                "Flow records that reached the aggregation with both ends attributed (or given"
+                    + " up on), duplicates of connections seen by both ends included")
+            .register(registry);
+    afterClose =
+        Counter.builder()
+            .name("flowsight_collector_records_after_close_total")
+            .help(
+                "Flow records that reached an aggregate after its window was emitted (collector"
+                    + " lag, a restart): they go out in one more row for that window")
+            .register(registry);
+    keyMismatch =
+        Counter.builder()
+            .name("flowsight_collector_key_mismatch_total")
+            .help(
+                "Flow records whose key is not their local IP's text: aggregated, but their"
+                    + " heartbeat is ignored (it would land in another partition's store)")
+            .register(registry);
+    flowsIn = recordsIn.labelValues("flows");
+    identitiesIn = recordsIn.labelValues("identities");
+    AttributionStatus[] statuses = AttributionStatus.values();
+    attributionPoints = new CounterDataPoint[End.values().length][statuses.length];
+    for (End end : End.values()) {
+      for (AttributionStatus s : statuses) {
+        attributionPoints[end.ordinal()][s.ordinal()] =
+            attributions.labelValues(end.name().toLowerCase(Locale.ROOT), s.name());
+      }
+    }
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void flowIn() {
+    flowsIn.inc();
+  }
+
+  public void identityIn() {
+    identitiesIn.inc();
+  }
+
+  /** A record went to the dead-letter topic; {@code reason} is one of the DLQ reasons. */
+  public void deadLetter(String reason) {
+    deadLetterPoints
+        .computeIfAbsent(reason, r -> deadLetters.labelValues(r.replace('-', '_')))
+        .inc();
+  }
+
+  public void late() {
+    late.inc();
+  }
+
+  public void attributed(End end, AttributionStatus status) {
+    attributionPoints[end.ordinal()][status.ordinal()].inc();
+  }
+
+  /** A flow was put on hold. */
+  public void hold(End end, AttributionStatus reason) {
+    holds.labelValues(end.name().toLowerCase(Locale.ROOT), reason.name()).inc();
+    heldDelta(reason, 1);
+  }
+
+  /** Held flows of a task appeared (restored) or went away (task closed): {@code delta}. */
+  public void heldDelta(AttributionStatus reason, long delta) {
+    GaugeDataPoint point = held.labelValues(reason.name());
+    point.inc(delta);
+  }
+
+  /** A held flow was released; {@code expired}: the hold-back ran out. */
+  public void released(AttributionStatus reason, boolean expired) {
+    heldDelta(reason, -1);
+    releases.labelValues(expired ? "expired" : "resolved").inc();
+  }
+
+  public void duplicate() {
+    duplicates.inc();
+  }
+
+  public void flowAggregated() {
+    flowsAggregated.inc();
+  }
+
+  public void aggregateOut() {
+    aggregatesOut.inc();
+  }
+
+  public void recordAfterClose() {
+    afterClose.inc();
+  }
+
+  public void keyMismatch() {
+    keyMismatch.inc();
+  }
+}

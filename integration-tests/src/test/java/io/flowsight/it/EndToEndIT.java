@@ -1,0 +1,282 @@
+package io.flowsight.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flowsight.schemas.Identity;
+import io.flowsight.sidecar.Sidecar;
+import io.flowsight.sidecar.SidecarMain;
+import io.flowsight.sidecar.bpf.BpfObject;
+import io.flowsight.sidecar.config.SidecarConfig;
+import io.flowsight.sidecar.config.SidecarOptions;
+import io.flowsight.sidecar.metrics.SidecarMetrics;
+import io.flowsight.sidecar.sink.KafkaSink;
+import io.flowsight.testing.LocalStack;
+import io.flowsight.testing.LocalStackExtension;
+import io.flowsight.testing.Requirements;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole pipeline on real components: connections this test makes between two loopback addresses
+ * are captured by the eBPF sidecar in this machine's kernel, produced to Kafka through the
+ * registry, attributed and aggregated by the collector (its own JVM), ingested by Druid, and read
+ * back with Druid SQL with exact counts and bytes.
+ */
+@ExtendWith(LocalStackExtension.class)
+class EndToEndIT {
+
+  private static final int CONNECTIONS = 5;
+  private static final int REQUEST_BYTES = 1000;
+  private static final int RESPONSE_BYTES = 5000;
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldShowTheTrafficItMadeInDruidAttributedToBothAppsWithExactCountsAndBytes(
+      LocalStack stack) throws Exception {
+    Requirements.requireRoot();
+    Requirements.require(
+        Files.isReadable(BpfObject.KERNEL_BTF), "a kernel with BTF (/sys/kernel/btf/vmlinux)");
+    Druid druid = Druid.fromEnvironment();
+    Requirements.require(
+        druid != null && druid.healthy(),
+        "a Druid cluster (./flowsight test starts one and sets FLOWSIGHT_TEST_DRUID_URL)");
+
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String clientApp = "e2e-client-" + run;
+    String serverApp = "e2e-server-" + run;
+    String rawTopic = stack.createTopic("flows-raw-v1", 3);
+    String identityTopic = stack.createTopic("ip-identity-v1", 3);
+    String aggregatedTopic = stack.createTopic("flows-aggregated-v1", 1);
+    String dataSource = "flows_e2e_" + run;
+    Path identities = dir.resolve("identities.yaml");
+    Files.writeString(
+        identities,
+        "identities:\n"
+            + "  - ip: 127.0.0.2\n    app: "
+            + clientApp
+            + "\n    zone: zone-a\n"
+            + "  - ip: 127.0.0.3\n    app: "
+            + serverApp
+            + "\n    zone: zone-b\n");
+
+    druid.submitSupervisor(
+        repositoryFile("deploy/druid/flows-supervisor.json"),
+        dataSource,
+        aggregatedTopic,
+        stack.bootstrapServers());
+    Process collector =
+        startCollector(stack, rawTopic, identityTopic, aggregatedTopic, "e2e-collector-" + run);
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[] {
+                  "--bootstrap-servers",
+                  stack.bootstrapServers(),
+                  "--registry-url",
+                  stack.registryUrl(),
+                  "--topic",
+                  rawTopic,
+                  "--poll-interval",
+                  "10ms",
+                  "--metrics-address",
+                  "127.0.0.1:0",
+                  "--identity-file",
+                  identities.toString()
+                },
+                Map.of())
+            .toConfig();
+    SidecarMetrics metrics = new SidecarMetrics();
+    Function<byte[], Identity> localIdentity = SidecarMain.localIdentity(config);
+    Sidecar sidecar =
+        Sidecar.start(
+            config,
+            metrics,
+            new KafkaSink(config.bootstrapServers(), config.registryUrl(), rawTopic, 1000, metrics),
+            localIdentity);
+    try {
+      int servicePort = exchange(CONNECTIONS);
+
+      JsonNode rows = awaitRows(druid, dataSource, clientApp, Duration.ofMinutes(4));
+
+      assertThat(rows).hasSize(1);
+      JsonNode row = rows.get(0);
+      assertThat(row.path("clientApp").asText()).isEqualTo(clientApp);
+      assertThat(row.path("serverApp").asText()).isEqualTo(serverApp);
+      assertThat(row.path("clientZone").asText()).isEqualTo("zone-a");
+      assertThat(row.path("serverZone").asText()).isEqualTo("zone-b");
+      assertThat(row.path("servicePort").asLong()).isEqualTo(servicePort);
+      // Both ends ran the sidecar: each connection was seen twice and counted once.
+      assertThat(row.path("connections").asLong()).isEqualTo(CONNECTIONS);
+      assertThat(row.path("failedConnections").asLong()).isZero();
+      assertThat(row.path("bytesClientToServer").asLong())
+          .isEqualTo((long) CONNECTIONS * REQUEST_BYTES);
+      assertThat(row.path("bytesServerToClient").asLong())
+          .isEqualTo((long) CONNECTIONS * RESPONSE_BYTES);
+      assertThat(row.path("observedBy").asText()).isEqualTo("BOTH");
+    } finally {
+      sidecar.close();
+      collector.destroy();
+      if (!collector.waitFor(30, TimeUnit.SECONDS)) {
+        collector.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      druid.terminateSupervisor(dataSource);
+    }
+  }
+
+  /**
+   * Connections from 127.0.0.2 to a server on 127.0.0.3: the client sends 1000 bytes, the server
+   * 5000.
+   */
+  private static int exchange(int connections) throws Exception {
+    InetAddress client = InetAddress.getByName("127.0.0.2");
+    InetAddress server = InetAddress.getByName("127.0.0.3");
+    try (ServerSocket listener = new ServerSocket(0, 50, server)) {
+      CompletableFuture<Void> serving =
+          CompletableFuture.runAsync(
+              () -> {
+                for (int i = 0; i < connections; i++) {
+                  try (Socket accepted = listener.accept()) {
+                    readExactly(accepted.getInputStream(), REQUEST_BYTES);
+                    accepted.getOutputStream().write(new byte[RESPONSE_BYTES]);
+                    accepted.getOutputStream().flush();
+                    accepted.shutdownOutput();
+                    readExactly(accepted.getInputStream(), 0);
+                  } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+              });
+      for (int i = 0; i < connections; i++) {
+        try (Socket socket = new Socket()) {
+          socket.bind(new InetSocketAddress(client, 0));
+          socket.connect(new InetSocketAddress(server, listener.getLocalPort()));
+          OutputStream out = socket.getOutputStream();
+          out.write(new byte[REQUEST_BYTES]);
+          out.flush();
+          readExactly(socket.getInputStream(), RESPONSE_BYTES);
+          socket.shutdownOutput();
+        }
+      }
+      serving.get();
+      return listener.getLocalPort();
+    }
+  }
+
+  /** Reads exactly {@code bytes}, then expects the end of the stream. */
+  private static void readExactly(InputStream in, int bytes) throws IOException {
+    byte[] buffer = new byte[8192];
+    int left = bytes;
+    while (left > 0) {
+      int n = in.read(buffer, 0, Math.min(buffer.length, left));
+      if (n < 0) {
+        throw new IOException("stream ended with " + left + " bytes unread");
+      }
+      left -= n;
+    }
+    if (bytes == 0 && in.read() != -1) {
+      throw new IOException("expected the peer's FIN");
+    }
+  }
+
+  private static JsonNode awaitRows(
+      Druid druid, String dataSource, String clientApp, Duration timeout) throws Exception {
+    String sql =
+        "SELECT clientApp, serverApp, clientZone, serverZone, servicePort, observedBy,"
+            + " SUM(connections) AS connections, SUM(failedConnections) AS failedConnections,"
+            + " SUM(bytesClientToServer) AS bytesClientToServer,"
+            + " SUM(bytesServerToClient) AS bytesServerToClient"
+            + " FROM \""
+            + dataSource
+            + "\" WHERE clientApp = '"
+            + clientApp
+            + "'"
+            + " GROUP BY 1, 2, 3, 4, 5, 6";
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonNode rows = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        rows = druid.sql(sql);
+        long connections = 0;
+        for (JsonNode row : rows) {
+          connections += row.path("connections").asLong();
+        }
+        if (connections >= CONNECTIONS) {
+          Thread.sleep(3000); // anything more would arrive now: read once more
+          return druid.sql(sql);
+        }
+      } catch (IOException e) {
+        // The datasource appears with its first row.
+      }
+      Thread.sleep(2000);
+    }
+    throw new AssertionError(
+        "Druid did not show " + CONNECTIONS + " connections within " + timeout + ": " + rows);
+  }
+
+  private Process startCollector(
+      LocalStack stack, String rawTopic, String identityTopic, String aggregatedTopic, String appId)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("io.flowsight.collector.CollectorMain");
+    command.addAll(
+        List.of(
+            "--bootstrap-servers",
+            stack.bootstrapServers(),
+            "--registry-url",
+            stack.registryUrl(),
+            "--flows-topic",
+            rawTopic,
+            "--identity-topic",
+            identityTopic,
+            "--output-topic",
+            aggregatedTopic,
+            "--dlq-topic",
+            aggregatedTopic + "-dlq",
+            "--application-id",
+            appId,
+            "--window",
+            "10s",
+            "--grace",
+            "2s",
+            "--state-dir",
+            dir.resolve("collector-state").toString(),
+            "--metrics-address",
+            "127.0.0.1:0"));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("collector.log").toFile())
+        .start();
+  }
+
+  private static Path repositoryFile(String relative) {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.exists(d.resolve(relative))) {
+        return d.resolve(relative);
+      }
+    }
+    throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
+  }
+}

@@ -14,7 +14,7 @@ class CollectorOptionsTest {
   }
 
   @Test
-  void shouldUseTheDefaultsOfTheIssue() {
+  void shouldUseTheDocumentedDefaults() {
     CollectorConfig c = parse(Map.of());
     assertThat(c.bootstrapServers()).isEqualTo("127.0.0.1:9092");
     assertThat(c.registryUrl()).isEqualTo("http://127.0.0.1:8081/apis/ccompat/v7");

@@ -20,13 +20,17 @@ import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -333,7 +337,9 @@ class CollectorTopologyTest {
     c.sendIdentity(
         "10.2.3.4/8", change(IdentityAction.ASSIGN, "10.2.3.4", 8, app("dc"), T0), T0); // offset 2
     c.sendRaw(CLIENT, null, t(6.4)); // offset 5
-    c.send(clientFlow("10.2.0.5", 40005, 5, 6)); // offset 6: fine, and processed
+    // Ends ten minutes after it was produced: the sidecar's clock is wrong.
+    c.send(clientFlow("10.2.0.5", 40006, 5, 600), t(6.4)); // offset 6
+    c.send(clientFlow("10.2.0.5", 40005, 5, 6)); // offset 7: fine, and processed
 
     List<TestRecord<byte[], byte[]>> dead = c.deadLetters();
     List<JsonNode> envelopes = dead.stream().map(r -> read(r.value())).collect(Collectors.toList());
@@ -347,10 +353,11 @@ class CollectorTopologyTest {
             "late",
             "key-mismatch",
             "invalid",
+            "invalid",
             "invalid");
     assertThat(envelopes)
         .extracting(e -> e.get("offset").asLong())
-        .containsExactly(0L, 1L, 2L, 3L, 4L, 1L, 2L, 5L);
+        .containsExactly(0L, 1L, 2L, 3L, 4L, 1L, 2L, 5L, 6L);
     assertThat(envelopes)
         .extracting(e -> e.get("sourceTopic").asText())
         .containsExactly(
@@ -361,6 +368,7 @@ class CollectorTopologyTest {
             "flows-raw-v1",
             "ip-identity-v1",
             "ip-identity-v1",
+            "flows-raw-v1",
             "flows-raw-v1");
     assertThat(envelopes).allSatisfy(e -> assertThat(e.get("partition").asInt()).isZero());
     assertThat(envelopes.get(1).get("detail").asText()).contains("negative", "bytesSent -5");
@@ -378,7 +386,8 @@ class CollectorTopologyTest {
     assertThat(new String(first.key(), StandardCharsets.UTF_8)).isEqualTo(CLIENT);
 
     assertThat(envelopes.get(6).get("detail").asText()).contains("host bits set");
-    assertThat(counter("flowsight_collector_dead_letters_total", "reason", "invalid")).isEqualTo(5);
+    assertThat(counter("flowsight_collector_dead_letters_total", "reason", "invalid")).isEqualTo(6);
+    assertThat(envelopes.get(8).get("detail").asText()).contains("after the record was produced");
     assertThat(counter("flowsight_collector_late_records_total")).isEqualTo(1);
 
     c.advanceTo(t(100));
@@ -399,11 +408,11 @@ class CollectorTopologyTest {
         c.driver
             .createOutputTopic(
                 Topics.DEFAULT_AGGREGATED,
-                org.apache.kafka.common.serialization.Serdes.String().deserializer(),
-                org.apache.kafka.common.serialization.Serdes.ByteArray().deserializer())
+                Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer())
             .readValue();
     JsonNode n = JSON.readTree(json);
-    List<String> fields = new java.util.ArrayList<>();
+    List<String> fields = new ArrayList<>();
     n.fieldNames().forEachRemaining(fields::add);
     assertThat(fields)
         .contains(
@@ -454,8 +463,8 @@ class CollectorTopologyTest {
   private static JsonNode read(byte[] json) {
     try {
       return JSON.readTree(json);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -117,8 +117,9 @@ public final class AggregateProcessor
     long now = context.currentSystemTimeMs();
     long window = settings.windowStart(f.endTime());
     String aggKey = record.key();
+    boolean awaited = false;
     if (f.wasHeld()) {
-      settle(Row.windowKey(window, aggKey));
+      awaited = settle(Row.windowKey(window, aggKey));
     } else {
       seenFlows = true;
       int p = f.originPartition();
@@ -174,7 +175,7 @@ public final class AggregateProcessor
     Row row = rows.get(rowKey);
     if (row == null) {
       row = Row.start(window, f);
-      if (window <= emittedThrough) {
+      if (window <= emittedThrough && !awaited) {
         metrics.recordAfterClose();
       }
     }
@@ -182,13 +183,15 @@ public final class AggregateProcessor
     rows.put(rowKey, row);
   }
 
-  private void settle(Bytes windowKey) {
+  /** A held flow arrived: one announcement fewer. Returns whether one was pending. */
+  private boolean settle(Bytes windowKey) {
     long[] count = decodePending(pending.get(windowKey));
     if (count[0] <= 1) {
       pending.delete(windowKey);
     } else {
       pending.put(windowKey, encodePending(count[0] - 1, count[1]));
     }
+    return count[0] > 0;
   }
 
   /** Emits and deletes the rows of the windows closed by the watermark. */

@@ -36,8 +36,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * most two) buckets within the tolerance of its own epoch, of the next one when it is past half of
  * its epoch, and of the previous one; it writes the entry to its own epoch's bucket. So a
  * long-lived connection's entry moves forward with its INTERIM records, while the store drops whole
- * segments older than three epochs (default 3 minutes each): an entry expires three epochs after
- * the last record that renewed it, without a scan and without tombstones.
+ * segments older than three epochs (default 3 minutes each; segments of half the retention): an
+ * entry expires 6 to 14 minutes after the end of the last record that renewed it, without a scan
+ * and without tombstones.
  */
 final class Dedupe {
 

@@ -8,6 +8,7 @@ import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.IpIdentityChange;
 import io.flowsight.schemas.Side;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 
 /**
  * The checks a decoded record must pass to be used: values the schema cannot rule out but the
@@ -80,6 +81,27 @@ public final class FlowValidation {
           + ", srttMicros "
           + r.getSrttMicros()
           + ")";
+    }
+    return null;
+  }
+
+  /** How far a record's endTime may be after its produce time (clock steps, NTP corrections). */
+  public static final long MAX_END_AFTER_PRODUCE_MS = 5 * 60_000;
+
+  /**
+   * A record cannot end long after it was produced (the sidecar timestamps both with the same
+   * clock): a far-future time would hold a window open forever and push the stores' retention.
+   */
+  public static String producedBeforeItsEnd(FlowRecord r, long producedAt) {
+    long end = r.getEndTime().toEpochMilli();
+    if (producedAt > 0 && end > producedAt + MAX_END_AFTER_PRODUCE_MS) {
+      return "endTime "
+          + r.getEndTime()
+          + " is "
+          + (end - producedAt)
+          + " ms after the record was produced ("
+          + Instant.ofEpochMilli(producedAt)
+          + "): the sidecar's clock or the record is wrong";
     }
     return null;
   }

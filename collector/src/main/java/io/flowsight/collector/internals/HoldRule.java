@@ -9,6 +9,7 @@ import io.flowsight.schemas.AttributionStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Whether an end of a flow can be attributed now, must wait, or goes out unattributed. Never a
@@ -49,7 +50,7 @@ public final class HoldRule {
    */
   public static Decision decide(
       OwnershipHistory history,
-      java.util.function.Supplier<CidrTable> cidrs,
+      Supplier<CidrTable> cidrs,
       byte[] ip,
       long t,
       long toleranceMs,

@@ -126,6 +126,9 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       return;
     }
     String problem = FlowValidation.problem(r);
+    if (problem == null) {
+      problem = FlowValidation.producedBeforeItsEnd(r, record.timestamp());
+    }
     if (problem != null) {
       deadLetter(record, meta, DeadLetter.INVALID, problem);
       return;

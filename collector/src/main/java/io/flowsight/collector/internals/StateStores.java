@@ -9,8 +9,10 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The state stores of the topology: RocksDB, logged to changelog topics (a task moved to another
- * instance restores them from there), cached except the dedupe store (updates to one key within a
- * commit interval reach RocksDB and the changelog once).
+ * instance restores them from there). The two hot ones, {@code ownership} (a heartbeat per flow
+ * record) and {@code rows} (a counted flow per update), are cached: updates to one key within a
+ * commit interval reach RocksDB and the changelog once. The others are read and written rarely or
+ * once per key, where the cache's sorted map costs more than it saves.
  */
 public final class StateStores {
 
@@ -28,19 +30,19 @@ public final class StateStores {
                 Stores.persistentKeyValueStore(AttributionState.HELD),
                 Serdes.String(),
                 Messages.heldFlowSerde())
-            .withCachingEnabled());
+            .withCachingDisabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(AttributionState.HELD_INDEX),
                 Serdes.String(),
                 Serdes.Long())
-            .withCachingEnabled());
+            .withCachingDisabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(AttributionState.CIDR),
                 Serdes.String(),
                 Serdes.ByteArray())
-            .withCachingEnabled());
+            .withCachingDisabled());
 
     long bucket = Dedupe.bucketSize(settings.dedupeTolerance().toMillis());
     Duration retention = settings.dedupeEpoch().multipliedBy(3);
@@ -50,8 +52,6 @@ public final class StateStores {
                     AggregateProcessor.DEDUPE, retention, Duration.ofMillis(bucket), false),
                 Serdes.Bytes(),
                 Serdes.ByteArray())
-            // Not cached: one entry per connection, written once or twice; caching them would
-            // only push the hot keys of the other stores out of the cache.
             .withCachingDisabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -64,6 +64,6 @@ public final class StateStores {
                 Stores.persistentKeyValueStore(AggregateProcessor.PENDING),
                 Serdes.Bytes(),
                 Serdes.ByteArray())
-            .withCachingEnabled());
+            .withCachingDisabled());
   }
 }

@@ -62,7 +62,7 @@ import org.apache.kafka.streams.kstream.Produced;
  * <pre>
  * java -cp ... io.flowsight.collector.bench.CollectorBenchmark [N] [bootstrap] [registry-url]
  *     [--partitions=6] [--threads=2] [--skip-passthrough] [--commit-interval=1s]
- *     [--kafka-property=KEY=VALUE,...]
+ *     [--hold-back=2m] [--kafka-property=KEY=VALUE,...]
  * </pre>
  */
 public final class CollectorBenchmark {
@@ -88,7 +88,7 @@ public final class CollectorBenchmark {
     int threads = Integer.parseInt(flags.getOrDefault("threads", "2"));
     boolean passthrough = !flags.containsKey("skip-passthrough");
     List<String> collectorArgs = new ArrayList<>();
-    for (String option : List.of("commit-interval", "kafka-property")) {
+    for (String option : List.of("commit-interval", "kafka-property", "hold-back")) {
       if (flags.containsKey(option)) {
         collectorArgs.add("--" + option + "=" + flags.get(option));
       }

@@ -12,7 +12,7 @@ import java.util.Objects;
  *     (default 1 minute)
  * @param grace how long after a window's end a flow record may still be produced by its sidecar
  *     (its Kafka timestamp) and count; later ones go to the dead-letter topic as "late". Windows
- *     are emitted once the wall clock is past their end plus the grace (default 30 s)
+ *     are emitted once the wall clock is past their end plus the grace (default 20 s)
  * @param holdBack how long a flow whose owner is not known yet is held back before it goes out
  *     unattributed with the reason (default 2 minutes)
  * @param maxPorts bound of the ephemeral port list of an aggregate (default 64)
@@ -44,7 +44,7 @@ public record CollectorSettings(
     Duration ownershipSweepInterval) {
 
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(1);
-  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
   public static final Duration DEFAULT_HOLD_BACK = Duration.ofMinutes(2);
   public static final int DEFAULT_MAX_PORTS = 64;
 

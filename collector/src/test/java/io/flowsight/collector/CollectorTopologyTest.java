@@ -327,7 +327,7 @@ class CollectorTopologyTest {
     FlowRecord shortIp = clientFlow("10.2.0.5", 40003, 5, 6);
     shortIp.setRemoteIp(ByteBuffer.wrap(new byte[] {10, 2, 0, 5, 1}));
     c.send(shortIp); // offset 3
-    // Produced 95 s after its window's end (T0 + 60 s): later than the 30 s grace.
+    // Produced 95 s after its window's end (T0 + 60 s): later than the 20 s grace.
     c.send(clientFlow("10.2.0.5", 40004, 5, 6), t(155)); // offset 4
     c.sendIdentity(
         "10.9.9.9",

@@ -88,7 +88,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--grace",
-      defaultValue = "30s",
+      defaultValue = "20s",
       description =
           "How late after its window's end a flow may be produced and still count; windows are"
               + " emitted at end + grace. Default: ${DEFAULT-VALUE}.")

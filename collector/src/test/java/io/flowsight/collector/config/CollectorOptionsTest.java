@@ -23,7 +23,7 @@ class CollectorOptionsTest {
     assertThat(c.outputTopic()).isEqualTo("flows-aggregated-v1");
     assertThat(c.deadLetterTopic()).isEqualTo("flows-dlq-v1");
     assertThat(c.window()).isEqualTo(Duration.ofMinutes(1));
-    assertThat(c.grace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.grace()).isEqualTo(Duration.ofSeconds(20));
     assertThat(c.holdBack()).isEqualTo(Duration.ofMinutes(2));
     assertThat(c.maxPorts()).isEqualTo(64);
     assertThat(c.metricsHost()).isEqualTo("127.0.0.1");

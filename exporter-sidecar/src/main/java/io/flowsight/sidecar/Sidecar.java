@@ -94,7 +94,13 @@ public final class Sidecar implements AutoCloseable {
               config.maxConnections(),
               new KernelClock(),
               localIdentity,
-              sink::accept,
+              record -> {
+                if (config.excluded().excludes(record)) {
+                  metrics.recordExcluded();
+                } else {
+                  sink.accept(record);
+                }
+              },
               new FlowTable.Listener() {
                 @Override
                 public void recordEmitted(FlowKind kind) {

@@ -23,6 +23,13 @@ final class Loopback {
    * both sides see both FINs before they close, whatever the scheduling.
    */
   static Ports exchange(InetAddress loopback, int clientBytes, int serverBytes) throws Exception {
+    return exchange(null, loopback, clientBytes, serverBytes);
+  }
+
+  /** The same, with the client bound to {@code clientAddress} (null: the kernel's choice). */
+  static Ports exchange(
+      InetAddress clientAddress, InetAddress loopback, int clientBytes, int serverBytes)
+      throws Exception {
     try (ServerSocket server = new ServerSocket(0, 50, loopback)) {
       CompletableFuture<Void> serving =
           CompletableFuture.runAsync(
@@ -39,6 +46,9 @@ final class Loopback {
                 }
               });
       try (Socket client = new Socket()) {
+        if (clientAddress != null) {
+          client.bind(new InetSocketAddress(clientAddress, 0));
+        }
         client.connect(new InetSocketAddress(loopback, server.getLocalPort()));
         OutputStream out = client.getOutputStream();
         out.write(new byte[clientBytes]);

@@ -12,6 +12,7 @@ import io.flowsight.sidecar.config.SidecarOptions;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
 import io.flowsight.sidecar.sink.FlowSink;
 import io.flowsight.testing.Requirements;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -45,6 +46,9 @@ class SidecarIT {
       Identity.newBuilder().setApp("sidecar-it").setZone("local-a").build();
   private static Sidecar sidecar;
 
+  /** 127.0.0.8 to 127.0.0.11: connections within it are excluded; no other test uses it. */
+  private static final String EXCLUDED_BLOCK = "127.0.0.8/30";
+
   @BeforeAll
   static void start() throws Exception {
     Requirements.requireRoot();
@@ -61,7 +65,8 @@ class SidecarIT {
                   "--interim-interval", "1s",
                   "--poll-interval", "10ms",
                   "--metrics-address", "127.0.0.1:" + metricsPort,
-                  "--observer-id", "sidecar-it"
+                  "--observer-id", "sidecar-it",
+                  "--exclude", EXCLUDED_BLOCK
                 },
                 Map.of())
             .toConfig();
@@ -110,6 +115,31 @@ class SidecarIT {
     // Exactly one record per side: nothing else arrives for this connection.
     Thread.sleep(300);
     assertThat(sink.matching(r -> involves(r, ports))).hasSize(2);
+  }
+
+  @Test
+  void shouldNotReportConnectionsWithBothEndsInAnExcludedBlock() throws Exception {
+    double excludedBefore = excludedCount();
+    InetAddress inside = InetAddress.getByName("127.0.0.9");
+    Loopback.Ports hidden =
+        Loopback.exchange(inside, InetAddress.getByName("127.0.0.10"), 100, 200);
+    // One end outside the block: reported as usual. Its records arriving means the excluded
+    // connection's events, which came first from the same ring buffer, were handled too.
+    Loopback.Ports shown = Loopback.exchange(inside, InetAddress.getByName("127.0.0.12"), 100, 200);
+
+    List<FlowRecord> reported =
+        sink.await(r -> involves(r, shown) && r.getKind() == FlowKind.CLOSED, 2);
+    assertThat(reported).hasSize(2);
+    assertThat(sink.matching(r -> involves(r, hidden))).isEmpty();
+    assertThat(excludedCount() - excludedBefore).isEqualTo(2.0); // one record per side
+  }
+
+  private static double excludedCount() {
+    return metrics.registry().scrape().stream()
+        .filter(m -> m.getMetadata().getName().equals("flowsight_sidecar_records_excluded"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .mapToDouble(p -> ((CounterSnapshot.CounterDataPointSnapshot) p).getValue())
+        .sum();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.flowsight.sidecar.config;
 
 import io.flowsight.schemas.Identity;
+import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -25,6 +26,7 @@ import java.time.Duration;
  * @param localIdentity the workload this host runs (VM), attached to every record's local IP
  * @param identityFile optional YAML file mapping local IPs to identities (several workloads on one
  *     host); overrides localIdentity for the IPs it lists
+ * @param excluded connections not reported: both ends inside these blocks (none by default)
  */
 public record SidecarConfig(
     String observerId,
@@ -40,7 +42,8 @@ public record SidecarConfig(
     String metricsHost,
     int metricsPort,
     Identity localIdentity,
-    Path identityFile) {
+    Path identityFile,
+    ExcludedTraffic excluded) {
 
   /** Where the sidecar writes its records. */
   public enum Sink {

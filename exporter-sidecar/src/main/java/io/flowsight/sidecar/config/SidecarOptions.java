@@ -1,6 +1,8 @@
 package io.flowsight.sidecar.config;
 
+import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
+import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -9,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -107,6 +111,16 @@ public final class SidecarOptions {
       description =
           "host:port of the Prometheus metrics (/metrics) and health (/health) endpoint; port 0 turns it off. Default: ${DEFAULT-VALUE}.")
   String metricsAddress;
+
+  @Option(
+      names = "--exclude",
+      paramLabel = "CIDR",
+      split = ",",
+      description =
+          "Connections with both ends in these blocks are not reported, e.g. 127.0.0.1/32,::1/128"
+              + " (a host's own services over loopback); repeatable, or comma-separated."
+              + " Default: none.")
+  List<String> exclude = new ArrayList<>();
 
   @Option(
       names = "--identity-file",
@@ -256,6 +270,17 @@ public final class SidecarOptions {
       throw bad(
           "--identity-file", identityFile.toString(), "the file does not exist or is not readable");
     }
+    List<Cidr> excluded = new ArrayList<>();
+    for (String block : exclude) {
+      if (block.isBlank()) {
+        continue;
+      }
+      try {
+        excluded.add(Cidr.parse(block.trim()));
+      } catch (IllegalArgumentException e) {
+        throw bad("--exclude", block, e.getMessage() + "; use address/length, e.g. 127.0.0.1/32");
+      }
+    }
     return new SidecarConfig(
         observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
         sinkValue,
@@ -270,7 +295,8 @@ public final class SidecarOptions {
         hostPort[0].isEmpty() ? "127.0.0.1" : hostPort[0],
         metricsPortValue,
         identity(),
-        identityFile);
+        identityFile,
+        ExcludedTraffic.of(excluded));
   }
 
   private Identity identity() {

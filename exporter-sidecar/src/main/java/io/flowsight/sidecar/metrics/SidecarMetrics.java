@@ -30,6 +30,11 @@ public final class SidecarMetrics {
           .help("Flow records emitted by the flow table, by kind")
           .labelNames("kind")
           .register(registry);
+  private final Counter excluded =
+      Counter.builder()
+          .name("flowsight_sidecar_records_excluded_total")
+          .help("Flow records not sent: both ends of the connection in --exclude blocks")
+          .register(registry);
   private final Counter produced =
       Counter.builder()
           .name("flowsight_sidecar_records_produced_total")
@@ -73,6 +78,10 @@ public final class SidecarMetrics {
 
   public void recordEmitted(String kind) {
     records.labelValues(kind).inc();
+  }
+
+  public void recordExcluded() {
+    excluded.inc();
   }
 
   public void recordProduced() {

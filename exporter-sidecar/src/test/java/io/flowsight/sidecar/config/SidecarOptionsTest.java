@@ -3,7 +3,11 @@ package io.flowsight.sidecar.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flowsight.enrichment.IpAddresses;
+import io.flowsight.schemas.FlowRecord;
+import io.flowsight.testing.SampleFlows;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +76,51 @@ class SidecarOptionsTest {
     assertThatThrownBy(
             () -> SidecarOptions.parse(new String[] {"--identity.zone", "z1"}, Map.of()).toConfig())
         .hasMessageContaining("--identity.app");
+  }
+
+  @Test
+  void shouldExcludeOnlyConnectionsWithBothEndsInTheBlocks() {
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[0], Map.of("FLOWSIGHT_SIDECAR_EXCLUDE", "127.0.0.1/32, ::1/128"))
+            .toConfig();
+    assertThat(config.excluded().blocks())
+        .extracting(Object::toString)
+        .containsExactly("127.0.0.1/32", "::1/128");
+    assertThat(config.excluded().excludes(flow("127.0.0.1", "127.0.0.1"))).isTrue();
+    assertThat(config.excluded().excludes(flow("::1", "::1"))).isTrue();
+    // IPv4-mapped IPv6 (a dual-stack socket) is the IPv4 address.
+    byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 127, 0, 0, 1};
+    assertThat(
+            config
+                .excluded()
+                .excludes(
+                    FlowRecord.newBuilder(flow("127.0.0.1", "127.0.0.1"))
+                        .setLocalIp(ByteBuffer.wrap(mapped))
+                        .build()))
+        .isTrue();
+    assertThat(config.excluded().excludes(flow("127.0.0.1", "10.0.0.7"))).isFalse();
+    assertThat(config.excluded().excludes(flow("10.0.0.7", "127.0.0.1"))).isFalse();
+    assertThat(config.excluded().excludes(flow("127.0.0.2", "127.0.0.3"))).isFalse();
+
+    assertThat(SidecarOptions.parse(new String[0], Map.of()).toConfig().excluded().blocks())
+        .isEmpty();
+    assertThatThrownBy(
+            () ->
+                SidecarOptions.parse(new String[] {"--exclude", "127.0.0.1/24"}, Map.of())
+                    .toConfig())
+        .hasMessageContaining("--exclude")
+        .hasMessageContaining("host bits set: the block starts at 127.0.0.0/24");
+    assertThatThrownBy(
+            () -> SidecarOptions.parse(new String[] {"--exclude", "loopback"}, Map.of()).toConfig())
+        .hasMessageContaining("'loopback' is not a CIDR block");
+  }
+
+  private static FlowRecord flow(String local, String remote) {
+    return FlowRecord.newBuilder(new SampleFlows(1).next())
+        .setLocalIp(ByteBuffer.wrap(IpAddresses.parse(local)))
+        .setRemoteIp(ByteBuffer.wrap(IpAddresses.parse(remote)))
+        .build();
   }
 
   @Test

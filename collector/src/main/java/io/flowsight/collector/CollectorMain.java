@@ -2,12 +2,13 @@ package io.flowsight.collector;
 
 import io.flowsight.collector.config.CollectorConfig;
 import io.flowsight.collector.config.CollectorOptions;
-import io.flowsight.collector.config.ConfigException;
 import io.flowsight.collector.metrics.CollectorMetrics;
-import io.flowsight.collector.metrics.OpsServer;
+import io.flowsight.ops.OpsServer;
 import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SchemaRegistryClient;
 import io.flowsight.schemas.serde.SerdeException;
+import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.Settings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
@@ -136,7 +137,7 @@ public final class CollectorMain {
             new OpsServer(
                 config.metricsHost(),
                 config.metricsPort(),
-                metrics,
+                metrics.registry(),
                 () -> CollectorRuntime.health(streams));
       } catch (IOException e) {
         err.println(
@@ -177,7 +178,7 @@ public final class CollectorMain {
   }
 
   private static void usage(PrintStream out) {
-    CommandLine command = CollectorOptions.command(new CollectorOptions());
+    CommandLine command = Settings.command(new CollectorOptions());
     command.getCommandSpec().name("./flowsight collector");
     command.getCommandSpec().usageMessage().abbreviateSynopsis(true);
     command

@@ -2,7 +2,7 @@ package io.flowsight.collector;
 
 import io.flowsight.collector.config.CollectorConfig;
 import io.flowsight.collector.metrics.CollectorMetrics;
-import io.flowsight.collector.metrics.OpsServer;
+import io.flowsight.ops.OpsServer;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import java.time.Duration;
 import java.util.HashMap;

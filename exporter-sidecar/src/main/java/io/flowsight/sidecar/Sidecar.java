@@ -1,5 +1,6 @@
 package io.flowsight.sidecar;
 
+import io.flowsight.ops.OpsServer;
 import io.flowsight.schemas.FlowKind;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.bpf.BpfCounters;
@@ -8,7 +9,6 @@ import io.flowsight.sidecar.bpf.HookStatus;
 import io.flowsight.sidecar.config.SidecarConfig;
 import io.flowsight.sidecar.flow.FlowTable;
 import io.flowsight.sidecar.flow.KernelClock;
-import io.flowsight.sidecar.metrics.OpsServer;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
 import io.flowsight.sidecar.sink.FlowSink;
 import java.io.IOException;
@@ -129,7 +129,10 @@ public final class Sidecar implements AutoCloseable {
           config.metricsPort() == 0
               ? null
               : new OpsServer(
-                  config.metricsHost(), config.metricsPort(), metrics, () -> self[0].health());
+                  config.metricsHost(),
+                  config.metricsPort(),
+                  metrics.registry(),
+                  () -> self[0].health());
       Sidecar sidecar = new Sidecar(config, metrics, sink, bpf, table, hooks, ops);
       self[0] = sidecar;
       sidecar.schedule();

@@ -4,8 +4,9 @@ import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.enrichment.local.LocalIdentityResolver;
 import io.flowsight.enrichment.local.StaticLocalIdentityResolver;
 import io.flowsight.schemas.Identity;
+import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.Settings;
 import io.flowsight.sidecar.bpf.BpfException;
-import io.flowsight.sidecar.config.ConfigException;
 import io.flowsight.sidecar.config.SidecarConfig;
 import io.flowsight.sidecar.config.SidecarOptions;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
@@ -51,7 +52,7 @@ public final class SidecarMain {
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     for (String arg : args) {
       if (arg.equals("-h") || arg.equals("--help")) {
-        CommandLine command = SidecarOptions.command(new SidecarOptions());
+        CommandLine command = Settings.command(new SidecarOptions());
         command.getCommandSpec().name("./flowsight sidecar");
         command.getCommandSpec().usageMessage().abbreviateSynopsis(true);
         command

@@ -1,18 +1,12 @@
 package io.flowsight.collector.config;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
+import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import picocli.CommandLine;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,6 +20,8 @@ import picocli.CommandLine.Option;
 public final class CollectorOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_COLLECTOR_";
+
+  private static final Settings SETTINGS = new Settings(ENV_PREFIX);
 
   @Option(
       names = "--config",
@@ -162,82 +158,22 @@ public final class CollectorOptions {
   Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
   /**
-   * Parses {@code args} with defaults from the environment and the {@code --config} file.
+   * Parses {@code args} with defaults from the environment and the {@code --config} file (see
+   * {@link Settings}).
    *
    * @throws CommandLine.ParameterException for an unknown flag or a missing value
    * @throws ConfigException for an unreadable config file
    */
   public static CollectorOptions parse(String[] args, Map<String, String> env) {
-    CollectorOptions options = new CollectorOptions();
-    CommandLine commandLine = command(options);
-    Properties file = readConfigFile(findConfigArg(args));
-    commandLine.setDefaultValueProvider(argSpec -> defaultFor(argSpec, env, file));
-    commandLine.parseArgs(args);
-    return options;
-  }
-
-  /** The picocli command model, for parsing and for help. */
-  public static CommandLine command(CollectorOptions options) {
-    CommandLine commandLine = new CommandLine(options);
-    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-    return commandLine;
-  }
-
-  /**
-   * The environment variable of an option: {@code --hold-back} -> FLOWSIGHT_COLLECTOR_HOLD_BACK.
-   */
-  public static String envName(String optionName) {
-    return ENV_PREFIX
-        + key(optionName).toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_');
-  }
-
-  private static String key(String optionName) {
-    return optionName.replaceFirst("^--", "");
-  }
-
-  private static String defaultFor(ArgSpec argSpec, Map<String, String> env, Properties file) {
-    if (!(argSpec instanceof OptionSpec option) || option.longestName().equals("--config")) {
-      return argSpec.defaultValue();
-    }
-    String fromEnv = env.get(envName(option.longestName()));
-    if (fromEnv != null) {
-      return fromEnv;
-    }
-    String fromFile = file.getProperty(key(option.longestName()));
-    return fromFile != null ? fromFile : argSpec.defaultValue();
-  }
-
-  private static Path findConfigArg(String[] args) {
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        return Path.of(args[i + 1]);
-      }
-      if (args[i].startsWith("--config=")) {
-        return Path.of(args[i].substring("--config=".length()));
-      }
-    }
-    return null;
-  }
-
-  private static Properties readConfigFile(Path path) {
-    Properties properties = new Properties();
-    if (path == null) {
-      return properties;
-    }
-    try (Reader reader = Files.newBufferedReader(path)) {
-      properties.load(reader);
-    } catch (IOException e) {
-      throw new ConfigException("cannot read --config " + path + ": " + e.getMessage());
-    }
-    return properties;
+    return SETTINGS.parse(new CollectorOptions(), args, env);
   }
 
   /** Validates every setting and returns the configuration. */
   public CollectorConfig toConfig() {
-    requireNonBlank("--bootstrap-servers", bootstrapServers);
-    requireNonBlank("--registry-url", registryUrl);
+    SETTINGS.requireNonBlank("--bootstrap-servers", bootstrapServers);
+    SETTINGS.requireNonBlank("--registry-url", registryUrl);
     if (!registryUrl.trim().matches("https?://.+")) {
-      throw bad(
+      throw SETTINGS.bad(
           "--registry-url",
           registryUrl,
           "use an http(s) URL, e.g. http://127.0.0.1:8081/apis/ccompat/v7");
@@ -250,44 +186,45 @@ public final class CollectorOptions {
           {"--dlq-topic", deadLetterTopic},
           {"--application-id", applicationId}
         }) {
-      requireNonBlank(topic[0], topic[1]);
+      SETTINGS.requireNonBlank(topic[0], topic[1]);
       if (!topic[1].trim().matches("[a-zA-Z0-9._-]+")) {
-        throw bad(topic[0], topic[1], "use letters, digits, '.', '_' and '-' only");
+        throw SETTINGS.bad(topic[0], topic[1], "use letters, digits, '.', '_' and '-' only");
       }
     }
     if (flowsTopic.trim().equals(identityTopic.trim())) {
-      throw bad("--identity-topic", identityTopic, "it must not be the flows topic");
+      throw SETTINGS.bad("--identity-topic", identityTopic, "it must not be the flows topic");
     }
-    Duration windowValue = duration("--window", window);
+    Duration windowValue = SETTINGS.duration("--window", window);
     if (windowValue.compareTo(Duration.ofSeconds(1)) < 0
         || windowValue.compareTo(Duration.ofDays(1)) > 0) {
-      throw bad("--window", window, "use 1s to 24h");
+      throw SETTINGS.bad("--window", window, "use 1s to 24h");
     }
-    Duration graceValue = duration("--grace", grace);
-    Duration holdBackValue = duration("--hold-back", holdBack);
+    Duration graceValue = SETTINGS.duration("--grace", grace);
+    Duration holdBackValue = SETTINGS.duration("--hold-back", holdBack);
     if (holdBackValue.compareTo(Duration.ofHours(1)) > 0) {
-      throw bad("--hold-back", holdBack, "use 0s (no hold-back) to 1h");
+      throw SETTINGS.bad("--hold-back", holdBack, "use 0s (no hold-back) to 1h");
     }
-    int ports = integer("--max-ports", maxPorts, 0, 65536);
+    int ports = SETTINGS.integer("--max-ports", maxPorts, 0, 65536);
     String[] hostPort = metricsAddress.trim().split(":(?=[0-9]+$)");
     if (hostPort.length != 2) {
-      throw bad(
+      throw SETTINGS.bad(
           "--metrics-address", metricsAddress, "use host:port, e.g. 127.0.0.1:9465 (port 0: off)");
     }
-    int metricsPortValue = integer("--metrics-address", hostPort[1], 0, 65535);
-    int threadCount = integer("--threads", threads, 1, 64);
-    int partitionCount = integer("--partitions", partitions, 1, 10_000);
-    int replication = integer("--replication-factor", replicationFactor, -1, 32);
+    int metricsPortValue = SETTINGS.integer("--metrics-address", hostPort[1], 0, 65535);
+    int threadCount = SETTINGS.integer("--threads", threads, 1, 64);
+    int partitionCount = SETTINGS.integer("--partitions", partitions, 1, 10_000);
+    int replication = SETTINGS.integer("--replication-factor", replicationFactor, -1, 32);
     if (replication == 0) {
-      throw bad("--replication-factor", replicationFactor, "use -1 (broker default) or 1 to 32");
+      throw SETTINGS.bad(
+          "--replication-factor", replicationFactor, "use -1 (broker default) or 1 to 32");
     }
-    Duration commit = duration("--commit-interval", commitInterval);
+    Duration commit = SETTINGS.duration("--commit-interval", commitInterval);
     if (commit.toMillis() < 10 || commit.compareTo(Duration.ofMinutes(1)) > 0) {
-      throw bad("--commit-interval", commitInterval, "use 10ms to 1m");
+      throw SETTINGS.bad("--commit-interval", commitInterval, "use 10ms to 1m");
     }
     for (Map.Entry<String, String> e : kafkaProperties.entrySet()) {
       if (e.getKey().isBlank() || e.getValue() == null) {
-        throw bad("--kafka-property", e.getKey() + "=" + e.getValue(), "use KEY=VALUE");
+        throw SETTINGS.bad("--kafka-property", e.getKey() + "=" + e.getValue(), "use KEY=VALUE");
       }
     }
     Path dir =
@@ -314,76 +251,5 @@ public final class CollectorOptions {
         (short) replication,
         commit,
         kafkaProperties);
-  }
-
-  static Duration duration(String option, String value) {
-    String text = value.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (text.startsWith("p")) {
-        return nonNegative(option, value, Duration.parse(text.toUpperCase(Locale.ROOT)));
-      }
-      if (text.endsWith("ms")) {
-        return nonNegative(
-            option, value, Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2))));
-      }
-      if (text.endsWith("s")) {
-        return nonNegative(
-            option,
-            value,
-            Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1))));
-      }
-      if (text.endsWith("m")) {
-        return nonNegative(
-            option,
-            value,
-            Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1))));
-      }
-      if (text.endsWith("h")) {
-        return nonNegative(
-            option, value, Duration.ofHours(Long.parseLong(text.substring(0, text.length() - 1))));
-      }
-      throw new NumberFormatException(text);
-    } catch (NumberFormatException | DateTimeParseException e) {
-      throw bad(option, value, "use a duration such as 500ms, 30s, 5m or 1h");
-    }
-  }
-
-  private static Duration nonNegative(String option, String value, Duration d) {
-    if (d.isNegative()) {
-      throw bad(option, value, "a duration cannot be negative");
-    }
-    return d;
-  }
-
-  private static int integer(String option, String value, int min, int max) {
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < min || parsed > max) {
-        throw bad(option, value, "use a number from " + min + " to " + max);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw bad(option, value, "use a whole number from " + min + " to " + max);
-    }
-  }
-
-  private static void requireNonBlank(String option, String value) {
-    if (value == null || value.isBlank()) {
-      throw bad(option, "", "it must not be empty");
-    }
-  }
-
-  private static ConfigException bad(String option, String value, String fix) {
-    return new ConfigException(
-        "bad setting "
-            + option
-            + " (env "
-            + envName(option)
-            + ", file key "
-            + option.substring(2)
-            + "): '"
-            + value
-            + "': "
-            + fix);
   }
 }

@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.collector.CollectorSettings;
 import io.flowsight.collector.internals.Messages.FlowToAggregate;
 import io.flowsight.collector.internals.Messages.Pending;

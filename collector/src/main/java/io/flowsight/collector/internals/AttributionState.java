@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.collector.internals.Messages.HeldFlow;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.enrichment.ownership.CidrTable;

@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.schemas.Side;
 import java.util.ArrayList;
 import java.util.HashMap;

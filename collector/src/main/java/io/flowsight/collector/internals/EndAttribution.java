@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.collector.output.Owner;
 import io.flowsight.enrichment.ownership.Attribution;
 import io.flowsight.schemas.AttributionStatus;

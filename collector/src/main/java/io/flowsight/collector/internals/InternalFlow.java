@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.FlowKind;
 import io.flowsight.schemas.FlowRecord;

@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.schemas.AttributionStatus;
 import io.flowsight.schemas.IpIdentityChange;
 import java.io.IOException;

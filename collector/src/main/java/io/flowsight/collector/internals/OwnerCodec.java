@@ -1,5 +1,6 @@
 package io.flowsight.collector.internals;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.collector.output.Owner;
 
 /** The binary form of an {@link Owner}: its eight fields as nstrings, in declaration order. */

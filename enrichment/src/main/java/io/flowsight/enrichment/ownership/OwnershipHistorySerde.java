@@ -1,16 +1,14 @@
 package io.flowsight.enrichment.ownership;
 
+import io.flowsight.codec.Bin;
 import io.flowsight.schemas.Identity;
 import io.flowsight.schemas.IdentityAction;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -97,7 +95,7 @@ public final class OwnershipHistorySerde
       identities.putIfAbsent(c.owner(), identities.size());
       sources.putIfAbsent(sourceKey(c), sources.size());
     }
-    Out out = new Out();
+    Bin.Out out = new Bin.Out(128);
     out.u8(VERSION);
     boolean hasHorizon = history.horizonMillis() != OwnershipHistory.NO_HORIZON;
     out.u8(hasHorizon ? 1 : 0);
@@ -137,7 +135,7 @@ public final class OwnershipHistorySerde
     return Arrays.asList(c.source(), c.sourceInstance());
   }
 
-  private static void writeIdentity(Out out, Identity identity) {
+  private static void writeIdentity(Bin.Out out, Identity identity) {
     out.string(identity.getApp());
     out.nstring(identity.getCluster());
     out.nstring(identity.getNamespace());
@@ -159,7 +157,7 @@ public final class OwnershipHistorySerde
   // ---- reading -------------------------------------------------------------------------------
 
   public static OwnershipHistory decode(byte[] bytes) {
-    In in = new In(bytes);
+    Bin.In in = new Bin.In(bytes, "OwnershipHistory");
     int version = in.u8();
     if (version != VERSION) {
       throw new SerializationException(
@@ -217,7 +215,7 @@ public final class OwnershipHistorySerde
     return new OwnershipHistory(horizon, observations, changes);
   }
 
-  private static Identity readIdentity(In in) {
+  private static Identity readIdentity(Bin.In in) {
     Identity.Builder b =
         Identity.newBuilder()
             .setApp(in.string())
@@ -236,129 +234,5 @@ public final class OwnershipHistorySerde
       labels.put(in.string(), in.string());
     }
     return b.setLabels(labels).build();
-  }
-
-  /** A growing byte buffer with the encodings of the layout. */
-  private static final class Out extends ByteArrayOutputStream {
-    Out() {
-      super(128);
-    }
-
-    void u8(int v) {
-      write(v);
-    }
-
-    void uvarint(long v) {
-      while ((v & ~0x7fL) != 0) {
-        write((int) ((v & 0x7f) | 0x80));
-        v >>>= 7;
-      }
-      write((int) v);
-    }
-
-    void zlong(long v) {
-      uvarint((v << 1) ^ (v >> 63));
-    }
-
-    void string(String s) {
-      nstring(Objects.requireNonNull(s, "a required string is null"));
-    }
-
-    void nstring(String s) {
-      if (s == null) {
-        uvarint(0);
-        return;
-      }
-      byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-      uvarint(utf8.length + 1L);
-      write(utf8, 0, utf8.length);
-    }
-  }
-
-  /** A reader over the bytes that names what is wrong, and where. */
-  private static final class In {
-    private final byte[] bytes;
-    private int pos;
-
-    In(byte[] bytes) {
-      this.bytes = bytes;
-    }
-
-    int remaining() {
-      return bytes.length - pos;
-    }
-
-    int u8() {
-      if (pos >= bytes.length) {
-        throw truncated();
-      }
-      return bytes[pos++] & 0xff;
-    }
-
-    long uvarint() {
-      long v = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        int b = u8();
-        v |= (long) (b & 0x7f) << shift;
-        if ((b & 0x80) == 0) {
-          return v;
-        }
-      }
-      throw malformed("a varint is longer than 10 bytes");
-    }
-
-    long zlong() {
-      long v = uvarint();
-      return (v >>> 1) ^ -(v & 1);
-    }
-
-    /** A count, checked against the bytes left (each element takes at least one byte). */
-    int count() {
-      long n = uvarint();
-      if (n > remaining()) {
-        throw malformed("a count of " + n + " exceeds the " + remaining() + " bytes left");
-      }
-      return (int) n;
-    }
-
-    String string() {
-      String s = nstring();
-      if (s == null) {
-        throw malformed("a required string is null");
-      }
-      return s;
-    }
-
-    String nstring() {
-      long n = uvarint();
-      if (n == 0) {
-        return null;
-      }
-      long length = n - 1;
-      if (length > remaining()) {
-        throw truncated();
-      }
-      String s = new String(bytes, pos, (int) length, StandardCharsets.UTF_8);
-      pos += (int) length;
-      return s;
-    }
-
-    <T> T pick(List<T> table) {
-      long index = uvarint();
-      if (index >= table.size()) {
-        throw malformed("index " + index + " is past the table of " + table.size());
-      }
-      return table.get((int) index);
-    }
-
-    SerializationException truncated() {
-      return new SerializationException(
-          "OwnershipHistory bytes are truncated (" + bytes.length + " bytes)");
-    }
-
-    SerializationException malformed(String what) {
-      return new SerializationException(
-          "OwnershipHistory bytes are malformed at offset " + pos + ": " + what);
-    }
   }
 }

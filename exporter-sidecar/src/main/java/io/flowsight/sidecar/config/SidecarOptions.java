@@ -2,24 +2,20 @@ package io.flowsight.sidecar.config;
 
 import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
+import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.Settings;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
-import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import picocli.CommandLine;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,6 +29,8 @@ import picocli.CommandLine.Option;
 public final class SidecarOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_SIDECAR_";
+
+  private static final Settings SETTINGS = new Settings(ENV_PREFIX);
 
   @Option(
       names = "--config",
@@ -162,75 +160,14 @@ public final class SidecarOptions {
   Map<String, String> identityLabels = new LinkedHashMap<>();
 
   /**
-   * Parses {@code args} with defaults from the environment and the {@code --config} file.
+   * Parses {@code args} with defaults from the environment and the {@code --config} file (see
+   * {@link Settings}).
    *
    * @throws CommandLine.ParameterException for an unknown flag or a missing value
    * @throws ConfigException for an unreadable config file
    */
   public static SidecarOptions parse(String[] args, Map<String, String> env) {
-    SidecarOptions options = new SidecarOptions();
-    CommandLine commandLine = command(options);
-    Properties file = readConfigFile(findConfigArg(args));
-    commandLine.setDefaultValueProvider(argSpec -> defaultFor(argSpec, env, file));
-    commandLine.parseArgs(args);
-    return options;
-  }
-
-  /** The picocli command model, for parsing and for help. */
-  public static CommandLine command(SidecarOptions options) {
-    CommandLine commandLine = new CommandLine(options);
-    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-    return commandLine;
-  }
-
-  /**
-   * The environment variable of an option: {@code --interim-interval} ->
-   * FLOWSIGHT_SIDECAR_INTERIM_INTERVAL.
-   */
-  public static String envName(String optionName) {
-    return ENV_PREFIX
-        + key(optionName).toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_');
-  }
-
-  private static String key(String optionName) {
-    return optionName.replaceFirst("^--", "");
-  }
-
-  private static String defaultFor(ArgSpec argSpec, Map<String, String> env, Properties file) {
-    if (!(argSpec instanceof OptionSpec option) || option.longestName().equals("--config")) {
-      return argSpec.defaultValue();
-    }
-    String fromEnv = env.get(envName(option.longestName()));
-    if (fromEnv != null) {
-      return fromEnv;
-    }
-    String fromFile = file.getProperty(key(option.longestName()));
-    return fromFile != null ? fromFile : argSpec.defaultValue();
-  }
-
-  private static Path findConfigArg(String[] args) {
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        return Path.of(args[i + 1]);
-      }
-      if (args[i].startsWith("--config=")) {
-        return Path.of(args[i].substring("--config=".length()));
-      }
-    }
-    return null;
-  }
-
-  private static Properties readConfigFile(Path path) {
-    Properties properties = new Properties();
-    if (path == null) {
-      return properties;
-    }
-    try (Reader reader = Files.newBufferedReader(path)) {
-      properties.load(reader);
-    } catch (IOException e) {
-      throw new ConfigException("cannot read --config " + path + ": " + e.getMessage());
-    }
-    return properties;
+    return SETTINGS.parse(new SidecarOptions(), args, env);
   }
 
   /** Validates every setting and returns the configuration. */
@@ -239,35 +176,35 @@ public final class SidecarOptions {
         switch (sink.trim().toLowerCase(Locale.ROOT)) {
           case "kafka" -> SidecarConfig.Sink.KAFKA;
           case "stdout" -> SidecarConfig.Sink.STDOUT;
-          default -> throw bad("--sink", sink, "use kafka or stdout");
+          default -> throw SETTINGS.bad("--sink", sink, "use kafka or stdout");
         };
-    Duration interim = duration("--interim-interval", interimInterval);
+    Duration interim = SETTINGS.duration("--interim-interval", interimInterval);
     if (interim.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw bad("--interim-interval", interimInterval, "use at least 1s");
+      throw SETTINGS.bad("--interim-interval", interimInterval, "use at least 1s");
     }
-    Duration poll = duration("--poll-interval", pollInterval);
+    Duration poll = SETTINGS.duration("--poll-interval", pollInterval);
     if (poll.toMillis() < 1 || poll.compareTo(Duration.ofSeconds(1)) > 0) {
-      throw bad(
+      throw SETTINGS.bad(
           "--poll-interval", pollInterval, "use 1ms to 1s (the ring buffer fills in between)");
     }
-    long ring = bytes("--ring-buffer-size", ringBufferSize);
+    long ring = SETTINGS.bytes("--ring-buffer-size", ringBufferSize);
     if (ring < 4096 || ring > (1L << 30) || Long.bitCount(ring) != 1) {
-      throw bad(
+      throw SETTINGS.bad(
           "--ring-buffer-size", ringBufferSize, "use a power of two from 4KiB to 1GiB, e.g. 4MiB");
     }
-    int connections = integer("--max-connections", maxConnections, 1024, 16_777_216);
-    int buffer = integer("--output-buffer", outputBuffer, 1, 10_000_000);
+    int connections = SETTINGS.integer("--max-connections", maxConnections, 1024, 16_777_216);
+    int buffer = SETTINGS.integer("--output-buffer", outputBuffer, 1, 10_000_000);
     String[] hostPort = metricsAddress.trim().split(":(?=[0-9]+$)");
     if (hostPort.length != 2) {
-      throw bad(
+      throw SETTINGS.bad(
           "--metrics-address", metricsAddress, "use host:port, e.g. 127.0.0.1:9464 (port 0: off)");
     }
-    int metricsPortValue = integer("--metrics-address", hostPort[1], 0, 65535);
-    requireNonBlank("--bootstrap-servers", bootstrapServers);
-    requireNonBlank("--registry-url", registryUrl);
-    requireNonBlank("--topic", topic);
+    int metricsPortValue = SETTINGS.integer("--metrics-address", hostPort[1], 0, 65535);
+    SETTINGS.requireNonBlank("--bootstrap-servers", bootstrapServers);
+    SETTINGS.requireNonBlank("--registry-url", registryUrl);
+    SETTINGS.requireNonBlank("--topic", topic);
     if (identityFile != null && !Files.isReadable(identityFile)) {
-      throw bad(
+      throw SETTINGS.bad(
           "--identity-file", identityFile.toString(), "the file does not exist or is not readable");
     }
     List<Cidr> excluded = new ArrayList<>();
@@ -278,7 +215,8 @@ public final class SidecarOptions {
       try {
         excluded.add(Cidr.parse(block.trim()));
       } catch (IllegalArgumentException e) {
-        throw bad("--exclude", block, e.getMessage() + "; use address/length, e.g. 127.0.0.1/32");
+        throw SETTINGS.bad(
+            "--exclude", block, e.getMessage() + "; use address/length, e.g. 127.0.0.1/32");
       }
     }
     return new SidecarConfig(
@@ -310,7 +248,7 @@ public final class SidecarOptions {
               || identityInstanceId != null
               || !identityLabels.isEmpty();
       if (anyOther) {
-        throw bad(
+        throw SETTINGS.bad(
             "--identity.app", "", "set the application name: the other identity fields need it");
       }
       return null;
@@ -337,79 +275,5 @@ public final class SidecarOptions {
       String env = System.getenv("HOSTNAME");
       return env != null ? env : "unknown-host";
     }
-  }
-
-  static Duration duration(String option, String value) {
-    String text = value.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (text.startsWith("p")) {
-        return Duration.parse(text.toUpperCase(Locale.ROOT));
-      }
-      if (text.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-      }
-      if (text.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
-      }
-      if (text.endsWith("m")) {
-        return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
-      }
-      if (text.endsWith("h")) {
-        return Duration.ofHours(Long.parseLong(text.substring(0, text.length() - 1)));
-      }
-      throw new NumberFormatException(text);
-    } catch (NumberFormatException | DateTimeParseException e) {
-      throw bad(option, value, "use a duration such as 500ms, 30s, 5m or 1h");
-    }
-  }
-
-  static long bytes(String option, String value) {
-    String text = value.trim().toLowerCase(Locale.ROOT);
-    long unit = 1;
-    if (text.endsWith("kib") || text.endsWith("k")) {
-      unit = 1L << 10;
-    } else if (text.endsWith("mib") || text.endsWith("m")) {
-      unit = 1L << 20;
-    } else if (text.endsWith("gib") || text.endsWith("g")) {
-      unit = 1L << 30;
-    }
-    String number = text.replaceAll("(kib|mib|gib|k|m|g|b)$", "");
-    try {
-      return Math.multiplyExact(Long.parseLong(number), unit);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw bad(option, value, "use a size such as 4096, 256KiB or 4MiB");
-    }
-  }
-
-  private static int integer(String option, String value, int min, int max) {
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < min || parsed > max) {
-        throw bad(option, value, "use a number from " + min + " to " + max);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw bad(option, value, "use a whole number from " + min + " to " + max);
-    }
-  }
-
-  private static void requireNonBlank(String option, String value) {
-    if (value == null || value.isBlank()) {
-      throw bad(option, "", "it must not be empty");
-    }
-  }
-
-  private static ConfigException bad(String option, String value, String fix) {
-    return new ConfigException(
-        "bad setting "
-            + option
-            + " (env "
-            + envName(option)
-            + ", file key "
-            + option.substring(2)
-            + "): '"
-            + value
-            + "': "
-            + fix);
   }
 }

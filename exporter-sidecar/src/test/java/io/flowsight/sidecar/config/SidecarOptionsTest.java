@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.settings.ConfigException;
 import io.flowsight.testing.SampleFlows;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -121,15 +122,5 @@ class SidecarOptionsTest {
         .setLocalIp(ByteBuffer.wrap(IpAddresses.parse(local)))
         .setRemoteIp(ByteBuffer.wrap(IpAddresses.parse(remote)))
         .build();
-  }
-
-  @Test
-  void shouldReadSizesAndDurationsInTheirUsualForms() {
-    assertThat(SidecarOptions.bytes("x", "256KiB")).isEqualTo(262_144);
-    assertThat(SidecarOptions.bytes("x", "4m")).isEqualTo(4_194_304);
-    assertThat(SidecarOptions.bytes("x", "4096")).isEqualTo(4096);
-    assertThat(SidecarOptions.duration("x", "500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(SidecarOptions.duration("x", "5m")).isEqualTo(Duration.ofMinutes(5));
-    assertThat(SidecarOptions.duration("x", "PT2S")).isEqualTo(Duration.ofSeconds(2));
   }
 }

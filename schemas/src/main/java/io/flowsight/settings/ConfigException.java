@@ -1,4 +1,4 @@
-package io.flowsight.sidecar.config;
+package io.flowsight.settings;
 
 /** A configuration value is missing or wrong; the message names the setting and the fix. */
 public final class ConfigException extends RuntimeException {

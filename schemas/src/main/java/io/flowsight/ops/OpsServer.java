@@ -1,8 +1,9 @@
-package io.flowsight.collector.metrics;
+package io.flowsight.ops;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -11,8 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The operations endpoint: {@code /metrics} (Prometheus text format) and {@code /health} (JSON;
- * HTTP 200 when healthy, 503 when not), on one small daemon thread.
+ * The operations endpoint of a Flowsight service (the sidecar, the collector): {@code /metrics}
+ * (Prometheus text format) and {@code /health} (JSON; HTTP 200 when healthy, 503 when not), on one
+ * small daemon thread.
  */
 public final class OpsServer implements AutoCloseable {
 
@@ -21,10 +23,10 @@ public final class OpsServer implements AutoCloseable {
 
   private final HttpServer server;
 
-  public OpsServer(String host, int port, CollectorMetrics metrics, Supplier<Health> health)
+  public OpsServer(String host, int port, PrometheusRegistry registry, Supplier<Health> health)
       throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    server.createContext("/metrics", new MetricsHandler(metrics.registry()));
+    server.createContext("/metrics", new MetricsHandler(registry));
     server.createContext("/health", exchange -> respond(exchange, health.get()));
     server.setExecutor(
         Executors.newSingleThreadExecutor(

@@ -1,30 +1,32 @@
-package io.flowsight.collector.internals;
+package io.flowsight.codec;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 import org.apache.kafka.common.errors.SerializationException;
 
 /**
- * The encodings of the collector's internal records (repartition topics and state stores; never
- * read outside the collector, so not registered):
+ * A compact binary encoding for the services' internal records (the collector's repartition topics
+ * and state stores, the ownership histories; never read outside Flowsight, so not registered):
  *
  * <pre>
  * uvarint: unsigned LEB128 (7 bits a byte, low bits first, high bit = more follows)
  * zlong:   a signed long, zigzag-encoded ((n &lt;&lt; 1) ^ (n &gt;&gt; 63)), then as uvarint
- * nstring: uvarint (UTF-8 byte length + 1), then the bytes; 0 = null
+ * nstring: uvarint (UTF-8 byte length + 1), then the bytes; 0 = null (string: the same, never null)
  * long8:   8 bytes, big-endian (keys whose byte order must follow the number's order)
  * </pre>
  */
-final class Bin {
+public final class Bin {
 
   private Bin() {}
 
   /** A growing byte buffer. */
-  static final class Out {
+  public static final class Out {
     private byte[] buf;
     private int pos;
 
-    Out(int capacity) {
+    public Out(int capacity) {
       buf = new byte[capacity];
     }
 
@@ -34,13 +36,13 @@ final class Bin {
       }
     }
 
-    Out u8(int v) {
+    public Out u8(int v) {
       ensure(1);
       buf[pos++] = (byte) v;
       return this;
     }
 
-    Out uvarint(long v) {
+    public Out uvarint(long v) {
       ensure(10);
       while ((v & ~0x7fL) != 0) {
         buf[pos++] = (byte) ((v & 0x7f) | 0x80);
@@ -50,11 +52,11 @@ final class Bin {
       return this;
     }
 
-    Out zlong(long v) {
+    public Out zlong(long v) {
       return uvarint((v << 1) ^ (v >> 63));
     }
 
-    Out long8(long v) {
+    public Out long8(long v) {
       ensure(8);
       for (int shift = 56; shift >= 0; shift -= 8) {
         buf[pos++] = (byte) (v >>> shift);
@@ -62,19 +64,19 @@ final class Bin {
       return this;
     }
 
-    Out bytes(byte[] b) {
+    public Out bytes(byte[] b) {
       uvarint(b.length);
       return raw(b);
     }
 
-    Out raw(byte[] b) {
+    public Out raw(byte[] b) {
       ensure(b.length);
       System.arraycopy(b, 0, buf, pos, b.length);
       pos += b.length;
       return this;
     }
 
-    Out nstring(String s) {
+    public Out nstring(String s) {
       if (s == null) {
         return uvarint(0);
       }
@@ -83,34 +85,39 @@ final class Bin {
       return raw(utf8);
     }
 
-    byte[] toByteArray() {
+    /** A string that must not be null (written like {@link #nstring}). */
+    public Out string(String s) {
+      return nstring(Objects.requireNonNull(s, "a required string is null"));
+    }
+
+    public byte[] toByteArray() {
       return Arrays.copyOf(buf, pos);
     }
   }
 
   /** A reader that names what is wrong. */
-  static final class In {
+  public static final class In {
     private final byte[] bytes;
     private final String what;
     private int pos;
 
-    In(byte[] bytes, String what) {
+    public In(byte[] bytes, String what) {
       this.bytes = bytes;
       this.what = what;
     }
 
-    int remaining() {
+    public int remaining() {
       return bytes.length - pos;
     }
 
-    int u8() {
+    public int u8() {
       if (pos >= bytes.length) {
         throw truncated();
       }
       return bytes[pos++] & 0xff;
     }
 
-    long uvarint() {
+    public long uvarint() {
       long v = 0;
       for (int shift = 0; shift < 64; shift += 7) {
         int b = u8();
@@ -122,7 +129,7 @@ final class Bin {
       throw malformed("a varint is longer than 10 bytes");
     }
 
-    int uint() {
+    public int uint() {
       long v = uvarint();
       if (v > Integer.MAX_VALUE) {
         throw malformed("value " + v + " does not fit an int");
@@ -130,12 +137,12 @@ final class Bin {
       return (int) v;
     }
 
-    long zlong() {
+    public long zlong() {
       long v = uvarint();
       return (v >>> 1) ^ -(v & 1);
     }
 
-    long long8() {
+    public long long8() {
       if (remaining() < 8) {
         throw truncated();
       }
@@ -146,7 +153,7 @@ final class Bin {
       return v;
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
       int n = uint();
       if (n > remaining()) {
         throw truncated();
@@ -156,7 +163,7 @@ final class Bin {
       return b;
     }
 
-    String nstring() {
+    public String nstring() {
       long n = uvarint();
       if (n == 0) {
         return null;
@@ -170,31 +177,57 @@ final class Bin {
       return s;
     }
 
-    void end() {
+    public String string() {
+      String s = nstring();
+      if (s == null) {
+        throw malformed("a required string is null");
+      }
+      return s;
+    }
+
+    /** A count, checked against the bytes left (each element takes at least one byte). */
+    public int count() {
+      long n = uvarint();
+      if (n > remaining()) {
+        throw malformed("a count of " + n + " exceeds the " + remaining() + " bytes left");
+      }
+      return (int) n;
+    }
+
+    /** An element of {@code table}, by its uvarint index. */
+    public <T> T pick(List<T> table) {
+      long index = uvarint();
+      if (index >= table.size()) {
+        throw malformed("index " + index + " is past the table of " + table.size());
+      }
+      return table.get((int) index);
+    }
+
+    public void end() {
       if (remaining() != 0) {
         throw malformed(remaining() + " bytes follow the end");
       }
     }
 
-    SerializationException truncated() {
+    public SerializationException truncated() {
       return new SerializationException(what + " bytes are truncated (" + bytes.length + " bytes)");
     }
 
-    SerializationException malformed(String problem) {
+    public SerializationException malformed(String problem) {
       return new SerializationException(
           what + " bytes are malformed at offset " + pos + ": " + problem);
     }
   }
 
   /** Writes {@code v} big-endian into {@code dst} at {@code offset}. */
-  static void putLong8(byte[] dst, int offset, long v) {
+  public static void putLong8(byte[] dst, int offset, long v) {
     for (int i = 7; i >= 0; i--) {
       dst[offset + i] = (byte) v;
       v >>>= 8;
     }
   }
 
-  static long getLong8(byte[] src, int offset) {
+  public static long getLong8(byte[] src, int offset) {
     long v = 0;
     for (int i = 0; i < 8; i++) {
       v = (v << 8) | (src[offset + i] & 0xff);

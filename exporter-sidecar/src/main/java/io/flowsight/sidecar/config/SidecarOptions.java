@@ -98,9 +98,9 @@ public final class SidecarOptions {
 
   @Option(
       names = "--output-buffer",
-      defaultValue = "100000",
+      defaultValue = "40000",
       description =
-          "Records held while Kafka is slow or down; more are dropped and counted. Default: ${DEFAULT-VALUE}.")
+          "Records held while Kafka or the schema registry is slow or down (about 450 bytes of heap each); more are dropped and counted. Default: ${DEFAULT-VALUE}.")
   String outputBuffer;
 
   @Option(

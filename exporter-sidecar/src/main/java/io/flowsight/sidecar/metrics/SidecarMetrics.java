@@ -5,6 +5,11 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
@@ -12,7 +17,9 @@ import java.util.function.Supplier;
 /**
  * The sidecar's Prometheus metrics, all prefixed {@code flowsight_sidecar_}. What an on-call
  * engineer looks at first: {@code ringbuf_drops_total} and {@code output_dropped_total} (records
- * lost), {@code producer_errors_total} (Kafka trouble), {@code hook_live} (what is attached).
+ * lost), {@code producer_errors_total} and {@code output_lost_at_shutdown_total} (records lost to
+ * Kafka), {@code output_oldest_record_age_seconds} (how far behind delivery is), {@code hook_live}
+ * (what is attached).
  */
 public final class SidecarMetrics {
 
@@ -43,7 +50,25 @@ public final class SidecarMetrics {
   private final Counter producerErrors =
       Counter.builder()
           .name("flowsight_sidecar_producer_errors_total")
-          .help("Flow records Kafka did not take (broker unreachable, timeouts, registry errors)")
+          .help(
+              "Flow records lost because Kafka will never take them (too large, not authorized,"
+                  + " refused by the serializer), by error class")
+          .labelNames("error")
+          .register(registry);
+  private final Counter outputRetries =
+      Counter.builder()
+          .name("flowsight_sidecar_output_retries_total")
+          .help(
+              "Sends tried again with the same record because the broker or the schema registry"
+                  + " did not answer (records kept, not lost), by cause: broker, registry")
+          .labelNames("cause")
+          .register(registry);
+  private final Counter outputLostAtShutdown =
+      Counter.builder()
+          .name("flowsight_sidecar_output_lost_at_shutdown_total")
+          .help(
+              "Flow records still held when the sidecar stopped: Kafka did not take them within"
+                  + " the close timeout")
           .register(registry);
   private final Counter outputDropped =
       Counter.builder()
@@ -72,6 +97,33 @@ public final class SidecarMetrics {
     return registry;
   }
 
+  /**
+   * The current value of a metric, summed over the data points whose labels include {@code labels}
+   * (name, value, name, value...): for tests and benchmarks that read the sidecar's own counts.
+   */
+  public double value(String name, String... labels) {
+    String base = name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
+    Labels wanted = Labels.of(labels);
+    double sum = 0;
+    for (MetricSnapshot snapshot : registry.scrape()) {
+      if (!snapshot.getMetadata().getName().equals(base)) {
+        continue;
+      }
+      for (DataPointSnapshot point : snapshot.getDataPoints()) {
+        if (!wanted.stream()
+            .allMatch(l -> l.getValue().equals(point.getLabels().get(l.getName())))) {
+          continue;
+        }
+        if (point instanceof CounterSnapshot.CounterDataPointSnapshot c) {
+          sum += c.getValue();
+        } else if (point instanceof GaugeSnapshot.GaugeDataPointSnapshot g) {
+          sum += g.getValue();
+        }
+      }
+    }
+    return sum;
+  }
+
   public void eventConsumed(String type) {
     eventsConsumed.labelValues(type).inc();
   }
@@ -88,8 +140,26 @@ public final class SidecarMetrics {
     produced.inc();
   }
 
-  public void producerError() {
-    producerErrors.inc();
+  public void producerError(String error) {
+    producerErrors.labelValues(error).inc();
+  }
+
+  public void outputRetry(String cause) {
+    outputRetries.labelValues(cause).inc();
+  }
+
+  public void outputLostAtShutdown(long records) {
+    outputLostAtShutdown.inc(records);
+  }
+
+  public void outputOldestRecordAge(DoubleSupplier seconds) {
+    GaugeWithCallback.builder()
+        .name("flowsight_sidecar_output_oldest_record_age_seconds")
+        .help(
+            "Age (from its endTime) of the oldest flow record Kafka has not acknowledged yet,"
+                + " seconds; 0 when none is held")
+        .callback(callback -> callback.call(seconds.getAsDouble()))
+        .register(registry);
   }
 
   public void outputDropped() {

@@ -105,7 +105,8 @@ public final class CollectorMain {
     CollectorSettings settings = config.settings(partitions);
     Topology topology = CollectorTopology.build(topics, settings, metrics);
     log.info(
-        "collector {}: {} and {} ({} partitions) -> {}; window {}, grace {}, hold-back {}",
+        "collector {}: {} and {} ({} partitions) -> {}; window {}, grace {}, late horizon {},"
+            + " hold-back {}",
         config.applicationId(),
         config.flowsTopic(),
         config.identityTopic(),
@@ -113,6 +114,7 @@ public final class CollectorMain {
         config.outputTopic(),
         settings.window(),
         settings.grace(),
+        settings.lateHorizon(),
         settings.holdBack());
     log.debug("topology:\n{}", topology.describe());
 

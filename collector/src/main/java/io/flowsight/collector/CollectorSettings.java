@@ -10,9 +10,14 @@ import java.util.Objects;
  *
  * @param window length of the tumbling aggregation windows; flows are placed by their endTime
  *     (default 1 minute)
- * @param grace how long after a window's end a flow record may still be produced by its sidecar
- *     (its Kafka timestamp) and count; later ones go to the dead-letter topic as "late". Windows
- *     are emitted once the wall clock is past their end plus the grace (default 20 s)
+ * @param grace how long after a window's end its rows wait for flow records still on their way (the
+ *     sidecar's poll and linger): windows are emitted once the emission watermark (produce times)
+ *     is past their end plus the grace (default 20 s). A record that arrives later is not lost: it
+ *     goes out in an additional row for its window, which Druid sums
+ * @param lateHorizon how old a flow record (its endTime, against the collector's clock) may be and
+ *     still count; older ones go to the dead-letter topic as "too-late" (default 24 hours). The
+ *     dedupe entries are kept for this horizon plus two dedupe epochs, so that a record within it
+ *     always finds the entry of its connection and counts exactly once
  * @param holdBack how long a flow whose owner is not known yet is held back before it goes out
  *     unattributed with the reason (default 2 minutes)
  * @param maxPorts bound of the ephemeral port list of an aggregate (default 64)
@@ -25,14 +30,15 @@ import java.util.Objects;
  * @param dedupeTolerance how far apart the two ends' connectionStartTime of one connection may be
  *     (default 2 s: the server's start is the handshake's end, one RTT after the client's SYN, on
  *     another host's clock)
- * @param dedupeEpoch how long a connection's dedupe entry lives without being renewed by a record
- *     of the connection; it is kept for three epochs (default 3 minutes)
+ * @param dedupeEpoch how far a long-lived connection's dedupe entry moves forward at a time, with
+ *     its INTERIM records (default 3 minutes); see {@link #dedupeRetention()}
  * @param ownershipSweepInterval wall-clock period of the sweep that applies the history retention
  *     and forgets IPs with nothing left (default 10 minutes)
  */
 public record CollectorSettings(
     Duration window,
     Duration grace,
+    Duration lateHorizon,
     Duration holdBack,
     int maxPorts,
     int partitions,
@@ -45,6 +51,7 @@ public record CollectorSettings(
 
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(1);
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
+  public static final Duration DEFAULT_LATE_HORIZON = Duration.ofHours(24);
   public static final Duration DEFAULT_HOLD_BACK = Duration.ofMinutes(2);
   public static final int DEFAULT_MAX_PORTS = 64;
 
@@ -52,6 +59,7 @@ public record CollectorSettings(
     Objects.requireNonNull(historyPolicy, "historyPolicy");
     positive("window", window);
     nonNegative("grace", grace);
+    positive("lateHorizon", lateHorizon);
     nonNegative("holdBack", holdBack);
     positive("holdCheckInterval", holdCheckInterval);
     positive("emitInterval", emitInterval);
@@ -78,6 +86,7 @@ public record CollectorSettings(
     return new CollectorSettings(
         DEFAULT_WINDOW,
         DEFAULT_GRACE,
+        DEFAULT_LATE_HORIZON,
         DEFAULT_HOLD_BACK,
         DEFAULT_MAX_PORTS,
         partitions,
@@ -93,6 +102,7 @@ public record CollectorSettings(
     return new CollectorSettings(
         newWindow,
         newGrace,
+        lateHorizon,
         holdBack,
         maxPorts,
         partitions,
@@ -108,6 +118,7 @@ public record CollectorSettings(
     return new CollectorSettings(
         window,
         grace,
+        lateHorizon,
         newHoldBack,
         maxPorts,
         partitions,
@@ -123,6 +134,7 @@ public record CollectorSettings(
     return new CollectorSettings(
         window,
         grace,
+        lateHorizon,
         holdBack,
         newMaxPorts,
         partitions,
@@ -132,6 +144,35 @@ public record CollectorSettings(
         dedupeTolerance,
         dedupeEpoch,
         ownershipSweepInterval);
+  }
+
+  /**
+   * The late horizon, and the ownership histories' retention with it: a record the horizon accepts
+   * finds the owners of its time unless the per-IP caps dropped them (then EXPIRED).
+   */
+  public CollectorSettings withLateHorizon(Duration newLateHorizon) {
+    return new CollectorSettings(
+        window,
+        grace,
+        newLateHorizon,
+        holdBack,
+        maxPorts,
+        partitions,
+        historyPolicy.withRetention(newLateHorizon),
+        holdCheckInterval,
+        emitInterval,
+        dedupeTolerance,
+        dedupeEpoch,
+        ownershipSweepInterval);
+  }
+
+  /**
+   * How long the dedupe store keeps a connection's entry after the slot it was last written to: the
+   * late horizon plus two epochs (a record's slot lies at most one epoch and the tolerance before
+   * its endTime), so that every record the horizon accepts finds its connection's entry.
+   */
+  public Duration dedupeRetention() {
+    return lateHorizon.plus(dedupeEpoch.multipliedBy(2));
   }
 
   /** The start of the window holding {@code endTime}, epoch ms. */

@@ -37,7 +37,7 @@ import org.apache.kafka.streams.processor.StreamPartitioner;
  *
  * <pre>
  * 1. attribution (tasks = partitions of the co-partitioned inputs, keyed by IP text)
- *      flows-raw-v1 ─┐                                  stores: ownership, held, held-index, cidr
+ *      flows-raw-v1 ─┐                       stores: ownership, held, held-index, cidr, sequences
  *      ip-identity-v1┴▶ attribute-local ─┬▶ flows-dlq-v1
  *                                        ├▶ by-remote-ip (repartition, same partition count) ─▶
  *                                        │      attribute-remote (same stores, same task) ─┐
@@ -97,7 +97,8 @@ public final class CollectorTopology {
                 AttributionState.OWNERSHIP,
                 AttributionState.HELD,
                 AttributionState.HELD_INDEX,
-                AttributionState.CIDR);
+                AttributionState.CIDR,
+                IngestProcessor.SEQUENCES);
 
     Map<String, KStream<String, Routed>> routes =
         local

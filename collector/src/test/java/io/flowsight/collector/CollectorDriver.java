@@ -4,6 +4,7 @@ import io.flowsight.collector.metrics.CollectorMetrics;
 import io.flowsight.collector.output.FlowAggregate;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.FlowRecordHeaders;
 import io.flowsight.schemas.IpIdentityChange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -88,13 +91,23 @@ final class CollectorDriver implements AutoCloseable {
     send(r, r.getEndTime().plusMillis(200));
   }
 
+  /**
+   * Sends a flow record as a sidecar does: keyed by its local IP, its endTime as the Kafka
+   * timestamp, {@code producedAt} in the produce-time header.
+   */
   void send(FlowRecord r, Instant producedAt) {
-    sendRaw(
-        IpAddresses.toText(r.getLocalIp()),
-        topics.flows().valueSerde().serializer().serialize(topics.flows().name(), r),
-        producedAt);
+    Headers headers = new RecordHeaders();
+    headers.add(
+        FlowRecordHeaders.PRODUCED_AT, FlowRecordHeaders.producedAt(producedAt.toEpochMilli()));
+    flows.pipeInput(
+        new TestRecord<>(
+            IpAddresses.toText(r.getLocalIp()).getBytes(StandardCharsets.UTF_8),
+            topics.flows().valueSerde().serializer().serialize(topics.flows().name(), r),
+            headers,
+            r.getEndTime()));
   }
 
+  /** Sends raw bytes with {@code producedAt} as the Kafka timestamp and no header. */
   void sendRaw(String key, byte[] value, Instant producedAt) {
     flows.pipeInput(
         new TestRecord<>(
@@ -120,6 +133,15 @@ final class CollectorDriver implements AutoCloseable {
   void advanceTo(Instant to) {
     while (now().isBefore(to)) {
       long step = Math.min(1000, to.toEpochMilli() - now().toEpochMilli());
+      driver.advanceWallClockTime(Duration.ofMillis(step));
+      wallClockOffset += step;
+    }
+  }
+
+  /** Moves the wall clock to {@code to} at once: the punctuations run once, as after a pause. */
+  void jumpTo(Instant to) {
+    long step = to.toEpochMilli() - now().toEpochMilli();
+    if (step > 0) {
       driver.advanceWallClockTime(Duration.ofMillis(step));
       wallClockOffset += step;
     }

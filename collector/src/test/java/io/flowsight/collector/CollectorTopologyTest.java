@@ -327,8 +327,8 @@ class CollectorTopologyTest {
     FlowRecord shortIp = clientFlow("10.2.0.5", 40003, 5, 6);
     shortIp.setRemoteIp(ByteBuffer.wrap(new byte[] {10, 2, 0, 5, 1}));
     c.send(shortIp); // offset 3
-    // Produced 95 s after its window's end (T0 + 60 s): later than the 20 s grace.
-    c.send(clientFlow("10.2.0.5", 40004, 5, 6), t(155)); // offset 4
+    // Ended 25 hours before the collector's clock: older than the 24 h late horizon.
+    c.send(clientFlow("10.2.0.5", 40004, -90_000, -89_999), t(6.3)); // offset 4
     c.sendIdentity(
         "10.9.9.9",
         change(IdentityAction.ASSIGN, "10.2.0.6", null, app("x"), T0),
@@ -350,7 +350,7 @@ class CollectorTopologyTest {
             "invalid",
             "invalid",
             "invalid",
-            "late",
+            "too-late",
             "key-mismatch",
             "invalid",
             "invalid",
@@ -374,7 +374,8 @@ class CollectorTopologyTest {
     assertThat(envelopes.get(1).get("detail").asText()).contains("negative", "bytesSent -5");
     assertThat(envelopes.get(2).get("detail").asText()).contains("endTime", "before startTime");
     assertThat(envelopes.get(3).get("detail").asText()).contains("remoteIp has 5 bytes");
-    assertThat(envelopes.get(4).get("detail").asText()).contains("grace");
+    assertThat(envelopes.get(4).get("detail").asText())
+        .contains("older than the late horizon PT24H");
     assertThat(Base64.getDecoder().decode(envelopes.get(0).get("valueBase64").asText()))
         .isEqualTo(garbage);
     assertThat(envelopes.get(0).get("key").asText()).isEqualTo(CLIENT);
@@ -388,7 +389,8 @@ class CollectorTopologyTest {
     assertThat(envelopes.get(6).get("detail").asText()).contains("host bits set");
     assertThat(counter("flowsight_collector_dead_letters_total", "reason", "invalid")).isEqualTo(6);
     assertThat(envelopes.get(8).get("detail").asText()).contains("after the record was produced");
-    assertThat(counter("flowsight_collector_late_records_total")).isEqualTo(1);
+    assertThat(counter("flowsight_collector_dead_letters_total", "reason", "too_late"))
+        .isEqualTo(1);
 
     c.advanceTo(t(100));
     List<FlowAggregate> out = c.aggregates();
@@ -470,6 +472,106 @@ class CollectorTopologyTest {
 
   private static String header(TestRecord<byte[], byte[]> r, String name) {
     return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void shouldSendARecordDeliveredAfterItsWindowWentOutInAnAdditionalRowOfThatWindow() {
+    CollectorDriver c = start();
+    String server = "10.2.0.5";
+    c.send(change(IdentityAction.ASSIGN, server, null, app("billing"), T0.minusSeconds(60)));
+    c.advanceTo(t(6.5));
+    c.send(clientFlow(server, 40001, 5, 6));
+    c.advanceTo(t(100));
+    List<FlowAggregate> onTime = c.aggregates();
+    assertThat(onTime).hasSize(1);
+    assertThat(onTime.get(0).connections()).isEqualTo(1);
+
+    // The sidecar could not reach Kafka for ten minutes; it kept the record and sends it now,
+    // stamped with its endTime, produced at T0 + 600 s.
+    c.advanceTo(t(600));
+    c.send(clientFlow(server, 40002, 10, 12), t(600));
+    c.advanceTo(t(610));
+    List<FlowAggregate> correction = c.aggregates();
+    assertThat(correction).hasSize(1);
+    FlowAggregate row = correction.get(0);
+    assertThat(row.windowStart()).isEqualTo(onTime.get(0).windowStart());
+    assertThat(row.connections()).isEqualTo(1);
+    assertThat(row.bytesClientToServer()).isEqualTo(100);
+    assertThat(row.ephemeralPorts()).containsExactly(40002);
+    assertThat(row.server().app()).isEqualTo("billing");
+    assertThat(counter("flowsight_collector_records_after_close_total")).isEqualTo(1);
+    assertThat(c.deadLetters()).isEmpty();
+  }
+
+  @Test
+  void shouldCountAConnectionOnceWhenItsOtherEndArrivesHoursLate() {
+    CollectorDriver c = start();
+    String server = "10.2.0.8";
+    c.send(change(IdentityAction.ASSIGN, "10.2.0.5", null, app("billing"), T0.minusSeconds(60)));
+    c.advanceTo(t(7.5));
+    c.send(bothEnds(Side.CLIENT, server, 41000, 5.0, 7.0, 1000, 5000));
+    // The server's owner is not known: its row goes out unattributed after the hold-back.
+    c.advanceTo(t(300));
+    assertThat(c.aggregates())
+        .singleElement()
+        .satisfies(a -> assertThat(a.connections()).isEqualTo(1));
+
+    // Three hours of other traffic move the collector's stream time on; then the server's own
+    // sidecar, cut off from Kafka all that time, delivers its record of the same connection.
+    double later = 3 * 3600;
+    c.jumpTo(t(later - 10));
+    c.advanceTo(t(later));
+    c.send(clientFlow("10.2.0.5", 42000, later - 2, later - 1));
+    c.send(bothEnds(Side.SERVER, server, 41000, 5.8, 7.001, 1000, 5000), t(later));
+    c.advanceTo(t(later + 300));
+
+    List<FlowAggregate> out = c.aggregates();
+    assertThat(out)
+        .singleElement()
+        .satisfies(a -> assertThat(a.ephemeralPorts()).containsExactly(42000));
+    assertThat(counter("flowsight_collector_duplicate_observations_total")).isEqualTo(1);
+    assertThat(c.deadLetters()).isEmpty();
+  }
+
+  @Test
+  void shouldCountTheRecordsMissingFromEachSidecarRunsSequence() {
+    CollectorDriver c = start();
+    String server = "10.2.0.5";
+    c.advanceTo(t(7.5));
+    // Run A: 0, 1, then 4 (2 and 3 lost), then 3 again out of order: two missing.
+    int port = 40000;
+    for (long sequence : new long[] {0, 1, 4, 3, 5}) {
+      FlowRecord r = clientFlow(server, port++, 5, 6);
+      r.setSidecarRunId("run-a");
+      r.setSequence(sequence);
+      c.send(r);
+    }
+    // Run B is first seen at 7: its count starts there; then 9 (8 lost).
+    for (long sequence : new long[] {7, 9}) {
+      FlowRecord r = clientFlow(server, port++, 5, 6);
+      r.setSidecarRunId("run-b");
+      r.setSequence(sequence);
+      c.send(r);
+    }
+    assertThat(counter("flowsight_collector_sequence_gaps_total")).isEqualTo(3);
+  }
+
+  @Test
+  void shouldTimeWindowsByTheProduceTimeHeaderAndNotByTheRecordTimestamp() {
+    CollectorDriver c = start();
+    String server = "10.2.0.5";
+    c.send(change(IdentityAction.ASSIGN, server, null, app("billing"), T0.minusSeconds(60)));
+    c.advanceTo(t(6.5));
+    // A record's Kafka timestamp is its endTime; its endTime a minute ahead of the produce time
+    // (clock skew within bounds) must not be read as a produce time.
+    c.send(clientFlow(server, 40001, 5, 6), t(6.2));
+    FlowRecord ahead = clientFlow(server, 40002, 5, 66);
+    c.send(ahead, t(6.3));
+    c.advanceTo(t(100));
+    // The first window [T0, T0 + 60 s) went out at its end + grace of the produce times.
+    assertThat(c.aggregates())
+        .extracting(FlowAggregate::ephemeralPorts)
+        .containsExactly(List.of(40001));
   }
 
   private double counter(String name, String... labels) {

@@ -17,7 +17,8 @@ import java.util.Map;
  * @param applicationId Kafka Streams application id: the consumer group, and the prefix of the
  *     internal topics; instances with the same id share the work ({@code --application-id})
  * @param window aggregation window ({@code --window})
- * @param grace how late a flow may be produced after its window's end ({@code --grace})
+ * @param grace how long a window waits after its end for records on their way ({@code --grace})
+ * @param lateHorizon how old a record may be and still count ({@code --late-horizon})
  * @param holdBack how long a flow waits for an unknown owner ({@code --hold-back})
  * @param maxPorts bound of the ephemeral port lists ({@code --max-ports})
  * @param stateDir where the state stores live ({@code --state-dir})
@@ -41,6 +42,7 @@ public record CollectorConfig(
     String applicationId,
     Duration window,
     Duration grace,
+    Duration lateHorizon,
     Duration holdBack,
     int maxPorts,
     Path stateDir,
@@ -60,6 +62,7 @@ public record CollectorConfig(
   public CollectorSettings settings(int inputPartitions) {
     return CollectorSettings.defaults(inputPartitions)
         .withWindow(window, grace)
+        .withLateHorizon(lateHorizon)
         .withHoldBack(holdBack)
         .withMaxPorts(maxPorts);
   }

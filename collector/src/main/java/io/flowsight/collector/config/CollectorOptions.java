@@ -65,7 +65,7 @@ public final class CollectorOptions {
       names = "--dlq-topic",
       defaultValue = "flows-dlq-v1",
       description =
-          "Dead letters: undecodable, invalid and late records. Default: ${DEFAULT-VALUE}.")
+          "Dead letters: undecodable, invalid and too-late records. Default: ${DEFAULT-VALUE}.")
   String deadLetterTopic;
 
   @Option(
@@ -86,9 +86,18 @@ public final class CollectorOptions {
       names = "--grace",
       defaultValue = "20s",
       description =
-          "How late after its window's end a flow may be produced and still count; windows are"
-              + " emitted at end + grace. Default: ${DEFAULT-VALUE}.")
+          "How long after its end a window waits for records on their way before it is emitted;"
+              + " a record arriving later goes out in an additional row. Default: ${DEFAULT-VALUE}.")
   String grace;
+
+  @Option(
+      names = "--late-horizon",
+      defaultValue = "24h",
+      description =
+          "How old a flow record (its end, by the collector's clock) may be and still count;"
+              + " older ones are dead letters (too-late). The dedupe state is kept this long, and"
+              + " Druid's lateMessageRejectionPeriod must be longer. Default: ${DEFAULT-VALUE}.")
+  String lateHorizon;
 
   @Option(
       names = "--hold-back",
@@ -200,6 +209,11 @@ public final class CollectorOptions {
       throw SETTINGS.bad("--window", window, "use 1s to 24h");
     }
     Duration graceValue = SETTINGS.duration("--grace", grace);
+    Duration lateHorizonValue = SETTINGS.duration("--late-horizon", lateHorizon);
+    if (lateHorizonValue.compareTo(Duration.ofMinutes(5)) < 0
+        || lateHorizonValue.compareTo(Duration.ofDays(7)) > 0) {
+      throw SETTINGS.bad("--late-horizon", lateHorizon, "use 5m to 7d");
+    }
     Duration holdBackValue = SETTINGS.duration("--hold-back", holdBack);
     if (holdBackValue.compareTo(Duration.ofHours(1)) > 0) {
       throw SETTINGS.bad("--hold-back", holdBack, "use 0s (no hold-back) to 1h");
@@ -241,6 +255,7 @@ public final class CollectorOptions {
         applicationId.trim(),
         windowValue,
         graceValue,
+        lateHorizonValue,
         holdBackValue,
         ports,
         dir,

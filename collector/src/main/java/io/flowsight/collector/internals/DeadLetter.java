@@ -16,7 +16,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * without parsing):
  *
  * <pre>
- * {"reason": "undecodable" | "invalid" | "late" | "key-mismatch",
+ * {"reason": "undecodable" | "invalid" | "too-late" | "key-mismatch",
  *  "detail": "what exactly is wrong",
  *  "sourceTopic": "flows-raw-v1", "partition": 3, "offset": 1234, "timestamp": 1767225600000,
  *  "deadLetteredAt": 1767225601234,
@@ -40,7 +40,7 @@ public record DeadLetter(
 
   public static final String UNDECODABLE = "undecodable";
   public static final String INVALID = "invalid";
-  public static final String LATE = "late";
+  public static final String TOO_LATE = "too-late";
   public static final String KEY_MISMATCH = "key-mismatch";
 
   public static final String HEADER_REASON = "flowsight.dlq.reason";

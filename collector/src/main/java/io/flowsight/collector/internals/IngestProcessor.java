@@ -18,10 +18,13 @@ import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.enrichment.ownership.OwnershipHistory;
 import io.flowsight.schemas.AttributionStatus;
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.FlowRecordHeaders;
 import io.flowsight.schemas.IpIdentityChange;
 import io.flowsight.schemas.serde.SerdeException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -35,11 +38,13 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * application):
  *
  * <ul>
- *   <li>a flow record: decode and validate; add its heartbeat (local IP, local identity,
- *       [startTime, endTime]) to the local IP's ownership history, and retry the flows held for
- *       that IP; reject it as late when its sidecar produced it later than the grace after its
- *       window's end; attribute the local end (the record's own label, else the local IP's history,
- *       else hold it back); send it on, keyed by the remote IP, to the remote lookup;
+ *   <li>a flow record: decode and validate; note its place in its sidecar run's sequence (gaps are
+ *       counted); reject it as too late when it ended longer than the late horizon ago; add its
+ *       heartbeat (local IP, local identity, [startTime, endTime]) to the local IP's ownership
+ *       history, and retry the flows held for that IP; attribute the local end (the record's own
+ *       label, else the local IP's history, else hold it back); send it on, keyed by the remote IP,
+ *       to the remote lookup. A record is never rejected for arriving after its window was emitted:
+ *       it goes out in an additional row;
  *   <li>an identity change: for a single IP, add it to the IP's history and retry the flows held
  *       for the IP; for a CIDR block, send it to every partition's copy of the CIDR tables.
  * </ul>
@@ -48,6 +53,9 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * reason, or with a CIDR block's identity), another applies the histories' retention.
  */
 public final class IngestProcessor implements Processor<byte[], byte[], String, Routed> {
+
+  /** The store of the sidecar runs' sequence numbers ({@link SequenceTracker}). */
+  public static final String SEQUENCES = SequenceTracker.STORE;
 
   private final Topics topics;
   private final CollectorSettings settings;
@@ -58,6 +66,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
   private ProcessorContext<String, Routed> context;
   private AttributionState state;
   private Holds holds;
+  private SequenceTracker sequences;
 
   public IngestProcessor(Topics topics, CollectorSettings settings, CollectorMetrics metrics) {
     this.topics = topics;
@@ -72,6 +81,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     this.context = context;
     this.state = new AttributionState(context, settings.historyPolicy());
     this.holds = new Holds(state, settings, metrics);
+    this.sequences = new SequenceTracker(context.getStateStore(SequenceTracker.STORE), metrics);
     // This processor accounts for the task's held flows in the gauge (restored ones included).
     state.heldByReason().forEach(metrics::heldDelta);
     context.schedule(
@@ -79,7 +89,10 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     context.schedule(
         settings.ownershipSweepInterval(),
         PunctuationType.WALL_CLOCK_TIME,
-        now -> state.sweep(Instant.ofEpochMilli(now)));
+        now -> {
+          state.sweep(Instant.ofEpochMilli(now));
+          sequences.forgetRunsIdleSince(now - settings.lateHorizon().toMillis());
+        });
   }
 
   @Override
@@ -125,15 +138,35 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       deadLetter(record, meta, DeadLetter.UNDECODABLE, e.toString());
       return;
     }
+    long now = context.currentSystemTimeMs();
+    long producedAt = producedAt(record);
     String problem = FlowValidation.problem(r);
     if (problem == null) {
-      problem = FlowValidation.producedBeforeItsEnd(r, record.timestamp());
+      problem = FlowValidation.producedBeforeItsEnd(r, producedAt);
     }
     if (problem != null) {
       deadLetter(record, meta, DeadLetter.INVALID, problem);
       return;
     }
-    long now = context.currentSystemTimeMs();
+    sequences.observe(record.key(), r, now);
+    metrics.deliveryDelay(producedAt - r.getEndTime().toEpochMilli());
+    long age = now - r.getEndTime().toEpochMilli();
+    if (age > settings.lateHorizon().toMillis()) {
+      deadLetter(
+          record,
+          meta,
+          DeadLetter.TOO_LATE,
+          "endTime "
+              + r.getEndTime()
+              + " is "
+              + Duration.ofMillis(age).withNanos(0)
+              + " old, older than the late horizon "
+              + settings.lateHorizon()
+              + " (produced at "
+              + Instant.ofEpochMilli(producedAt)
+              + ")");
+      return;
+    }
     String localIp = IpAddresses.toText(r.getLocalIp());
     boolean keyMatches = record.key() != null && localIp.equals(utf8(record.key()));
     if (!keyMatches) {
@@ -152,28 +185,10 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
         retryHeld(localIp, after, now);
       }
     }
-    long windowEnd =
-        settings.windowStart(r.getEndTime().toEpochMilli()) + settings.window().toMillis();
-    long producedAt = record.timestamp();
-    if (producedAt > windowEnd + settings.grace().toMillis()) {
-      metrics.late();
-      deadLetter(
-          record,
-          meta,
-          DeadLetter.LATE,
-          "produced at "
-              + Instant.ofEpochMilli(producedAt)
-              + ", "
-              + (producedAt - windowEnd)
-              + " ms after the end of its window "
-              + Instant.ofEpochMilli(windowEnd)
-              + " (endTime "
-              + r.getEndTime()
-              + "); the grace is "
-              + settings.grace());
-      return;
-    }
-    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), producedAt);
+    // The produce time drives the emission watermark downstream, and the timestamps of the
+    // repartitioned records (the dedupe store's stream time): never past this collector's clock.
+    long sourceTimestamp = Math.min(producedAt, now);
+    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), sourceTimestamp);
     if (r.getLocalIdentity() != null) {
       // The sidecar's own label: first-hand, and exactly the flow's time.
       metrics.attributed(CollectorMetrics.End.LOCAL, AttributionStatus.OWNER);
@@ -204,6 +219,12 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     }
     metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
     toRemote(flow.withLocal(d.attribution()));
+  }
+
+  /** When the sidecar produced the record: its header, else (older producers) its timestamp. */
+  private static long producedAt(Record<byte[], byte[]> record) {
+    Header header = record.headers().lastHeader(FlowRecordHeaders.PRODUCED_AT);
+    return FlowRecordHeaders.producedAt(header == null ? null : header.value(), record.timestamp());
   }
 
   // ---- identity changes ------------------------------------------------------------------------

@@ -9,10 +9,11 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The state stores of the topology: RocksDB, logged to changelog topics (a task moved to another
- * instance restores them from there). The two hot ones, {@code ownership} (a heartbeat per flow
- * record) and {@code rows} (a counted flow per update), are cached: updates to one key within a
- * commit interval reach RocksDB and the changelog once. The others are read and written rarely or
- * once per key, where the cache's sorted map costs more than it saves.
+ * instance restores them from there). The hot ones, {@code ownership} (a heartbeat per flow
+ * record), {@code sequences} (a sequence number per flow record) and {@code rows} (a counted flow
+ * per update), are cached: updates to one key within a commit interval reach RocksDB and the
+ * changelog once. The others are read and written rarely or once per key, where the cache's sorted
+ * map costs more than it saves.
  */
 public final class StateStores {
 
@@ -44,8 +45,15 @@ public final class StateStores {
                 Serdes.ByteArray())
             .withCachingDisabled());
 
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(SequenceTracker.STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withCachingEnabled());
+
     long bucket = Dedupe.bucketSize(settings.dedupeTolerance().toMillis());
-    Duration retention = settings.dedupeEpoch().multipliedBy(3);
+    Duration retention = settings.dedupeRetention();
     builder.addStateStore(
         Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(

@@ -5,6 +5,7 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Locale;
 import java.util.Map;
@@ -13,9 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The collector's Prometheus metrics, all prefixed {@code flowsight_collector_}. Thread-safe: every
  * stream thread counts into the same instance. What an on-call engineer looks at first: {@code
- * dead_letters_total} (bad or late input), {@code held_flows} (owners not known yet), {@code
- * consumer_lag_records} (falling behind) and {@code attributions_total} by status (attribution
- * quality).
+ * dead_letters_total} (bad or too-late input), {@code sequence_gaps_total} (records lost before the
+ * collector), {@code records_after_close_total} (corrections on their way), {@code held_flows}
+ * (owners not known yet), {@code consumer_lag_records} (falling behind) and {@code
+ * attributions_total} by status (attribution quality).
  */
 public final class CollectorMetrics {
 
@@ -29,7 +31,8 @@ public final class CollectorMetrics {
 
   private final Counter recordsIn;
   private final Counter deadLetters;
-  private final Counter late;
+  private final Counter sequenceGaps;
+  private final Histogram deliveryDelay;
   private final Counter attributions;
   private final Counter holds;
   private final Gauge held;
@@ -61,16 +64,25 @@ public final class CollectorMetrics {
         Counter.builder()
             .name("flowsight_collector_dead_letters_total")
             .help(
-                "Records sent to the dead-letter topic, by reason (undecodable, invalid, late,"
+                "Records sent to the dead-letter topic, by reason (undecodable, invalid, too_late,"
                     + " key_mismatch)")
             .labelNames("reason")
             .register(registry);
-    late =
+    sequenceGaps =
         Counter.builder()
-            .name("flowsight_collector_late_records_total")
+            .name("flowsight_collector_sequence_gaps_total")
             .help(
-                "Flow records produced later than the grace after their window's end (also in"
-                    + " dead_letters_total, reason late)")
+                "Flow records missing from the sidecars' numbered sequences (per run and local"
+                    + " IP): records lost between a sidecar and the collector")
+            .register(registry);
+    deliveryDelay =
+        Histogram.builder()
+            .name("flowsight_collector_record_delivery_delay_seconds")
+            .help(
+                "Time from a flow record's endTime to its produce time (its sidecar's clock):"
+                    + " minutes or hours after a broker outage the sidecar rode out")
+            .classicOnly()
+            .classicUpperBounds(1, 2, 5, 10, 20, 60, 300, 900, 3600, 6 * 3600, 24 * 3600)
             .register(registry);
     attributions =
         Counter.builder()
@@ -164,8 +176,14 @@ public final class CollectorMetrics {
         .inc();
   }
 
-  public void late() {
-    late.inc();
+  /** {@code missing} sequence numbers were skipped by a sidecar run's records. */
+  public void sequenceGap(long missing) {
+    sequenceGaps.inc(missing);
+  }
+
+  /** A flow record's produce time minus its endTime, ms. */
+  public void deliveryDelay(long ms) {
+    deliveryDelay.observe(Math.max(0, ms) / 1000.0);
   }
 
   public void attributed(End end, AttributionStatus status) {

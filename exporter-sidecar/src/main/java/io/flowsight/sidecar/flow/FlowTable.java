@@ -39,7 +39,8 @@ import java.util.function.Function;
  * FlowEvent#FLAG_ACTIVE}) makes it the CLIENT, the remote port being the service port; one it
  * accepted ({@link FlowEvent#FLAG_PASSIVE}) makes it the SERVER, the local port being the service
  * port. A socket with neither flag (opened before this run, or while the kernel's socket map was
- * full) is a SERVER when its local port is a listening port, else a CLIENT.
+ * full) is a SERVER when a listening socket accepts its local address and port (the same port on
+ * the same or the wildcard address), else a CLIENT.
  *
  * <p>Byte counters exclude the SYN and FIN, which the kernel counts as one byte of sequence space
  * each: {@code bytes_acked} includes the CLIENT's own SYN (from the handshake on) and our FIN once
@@ -112,8 +113,24 @@ public final class FlowTable {
   /** Tracked connections by socket address. */
   private final Map<Long, Connection> connections = new HashMap<>();
 
-  /** Listening sockets: socket address to local port. */
-  private final Map<Long, Integer> listeners = new HashMap<>();
+  /** Listening sockets by socket address. */
+  private final Map<Long, ListeningSocket> listeners = new HashMap<>();
+
+  /** A listening socket's local address (possibly the wildcard) and port. */
+  private record ListeningSocket(InetAddress address, int port) {
+
+    static ListeningSocket of(FlowEvent event) {
+      return new ListeningSocket(event.localAddress(), event.localPort());
+    }
+
+    /**
+     * Whether it accepts connections to this local address and port. The address counts: a client
+     * socket on another address may have the same port number as a listener.
+     */
+    boolean accepts(InetAddress local, int localPort) {
+      return port == localPort && (address.isAnyLocalAddress() || address.equals(local));
+    }
+  }
 
   /**
    * Socket addresses that the last snapshot found without room, sorted (8 bytes per socket rather
@@ -172,7 +189,7 @@ public final class FlowTable {
     // Listeners first: the side of a socket without a flag depends on them.
     for (FlowEvent socket : sockets) {
       if (socket.newState() == TcpState.LISTEN) {
-        listeners.put(socket.socketId(), socket.localPort());
+        listeners.put(socket.socketId(), ListeningSocket.of(socket));
       }
     }
     for (FlowEvent socket : sockets) {
@@ -220,7 +237,7 @@ public final class FlowTable {
   /** Handles one kernel event. */
   public void onEvent(FlowEvent event) {
     switch (event.type()) {
-      case LISTEN -> listeners.put(event.socketId(), event.localPort());
+      case LISTEN -> listeners.put(event.socketId(), ListeningSocket.of(event));
       case CLOSE -> onClose(event);
       default -> {
         // SNAPSHOT events arrive through onSnapshot.
@@ -281,7 +298,7 @@ public final class FlowTable {
     Set<Long> listening = new HashSet<>();
     for (FlowEvent socket : sockets) {
       if (socket.newState() == TcpState.LISTEN) {
-        listeners.putIfAbsent(socket.socketId(), socket.localPort());
+        listeners.putIfAbsent(socket.socketId(), ListeningSocket.of(socket));
         listening.add(socket.socketId());
       }
     }
@@ -388,7 +405,12 @@ public final class FlowTable {
     } else if (event.has(FlowEvent.FLAG_PASSIVE)) {
       side = Side.SERVER;
     } else {
-      side = listeners.containsValue(event.localPort()) ? Side.SERVER : Side.CLIENT;
+      InetAddress local = event.localAddress();
+      int port = event.localPort();
+      side =
+          listeners.values().stream().anyMatch(l -> l.accepts(local, port))
+              ? Side.SERVER
+              : Side.CLIENT;
     }
     return new Connection(side, event, startNs(event));
   }

@@ -169,6 +169,43 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldTakeASocketWithoutFlagForAServerOnlyWhereAListenerAcceptsItsAddressAndPort()
+      throws UnknownHostException {
+    long t0 = clock.nowMonotonicNs();
+    // Listening on 127.0.0.41:42065 and on every address at 9000; no socket below has a flag (the
+    // kernel's socket map was full when they opened).
+    table.onEvent(
+        event(FlowEventType.LISTEN, SOCK + 64, t0, 42065, 0, TcpState.CLOSE, TcpState.LISTEN)
+            .local("127.0.0.41")
+            .build());
+    table.onEvent(
+        event(FlowEventType.LISTEN, SOCK + 65, t0, 9000, 0, TcpState.CLOSE, TcpState.LISTEN)
+            .local("0.0.0.0")
+            .build());
+    // A client on 127.0.0.40 whose ephemeral port happens to be 42065 too.
+    table.onEvent(
+        close(SOCK, t0 + MS, 42065, 42065, TcpState.FIN_WAIT2)
+            .local("127.0.0.40")
+            .counters(11, 0, 2, 2, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 1, t0 + MS, 42065, 50000, TcpState.LAST_ACK)
+            .local("127.0.0.41")
+            .counters(10, 0, 2, 2, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 2, t0 + MS, 9000, 50001, TcpState.LAST_ACK)
+            .local("127.0.0.7")
+            .counters(10, 0, 2, 2, 0)
+            .build());
+
+    assertThat(out)
+        .extracting(FlowRecord::getSide)
+        .containsExactly(Side.CLIENT, Side.SERVER, Side.SERVER);
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(10L, 10L, 10L);
+  }
+
+  @Test
   void shouldMarkARefusedConnectAsFailedAndIgnoreListenerCloses() {
     long t0 = clock.nowMonotonicNs();
     table.onEvent(
@@ -669,6 +706,7 @@ class FlowTableTest {
     int pid;
     String comm = "";
     int flags;
+    InetAddress localOverride;
 
     EventBuilder(
         FlowEventType type,
@@ -734,6 +772,11 @@ class FlowTableTest {
       return this;
     }
 
+    EventBuilder local(String address) throws UnknownHostException {
+      this.localOverride = InetAddress.getByName(address);
+      return this;
+    }
+
     EventBuilder state(TcpState state) {
       this.now = state;
       return this;
@@ -741,7 +784,10 @@ class FlowTableTest {
 
     FlowEvent build() {
       try {
-        InetAddress local = address != null ? address : InetAddress.getByName("127.0.0.2");
+        InetAddress local =
+            localOverride != null
+                ? localOverride
+                : address != null ? address : InetAddress.getByName("127.0.0.2");
         InetAddress remote = address != null ? address : InetAddress.getByName("127.0.0.3");
         return new FlowEvent(
             type,

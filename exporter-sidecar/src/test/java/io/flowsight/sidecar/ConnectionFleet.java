@@ -80,8 +80,8 @@ final class ConnectionFleet implements AutoCloseable {
    */
   void round(int round) throws IOException {
     for (int i = 0; i < clients.size(); i++) {
-      int up = 100 + i + round;
-      int down = 50 + 2 * i + round;
+      int up = up(i, round);
+      int down = down(i, round);
       write(clients.get(i), up);
       read(servers.get(i), up);
       write(servers.get(i), down);
@@ -119,19 +119,31 @@ final class ConnectionFleet implements AutoCloseable {
 
   /** The connection a record of either end is about, or -1 when it is not one of this fleet's. */
   int indexOf(FlowRecord r) {
-    InetAddress local = address(r.getLocalIp());
-    InetAddress remote = address(r.getRemoteIp());
+    return indexOf(
+        address(r.getLocalIp()), r.getLocalPort(), address(r.getRemoteIp()), r.getRemotePort());
+  }
+
+  /** The connection with these ends, seen from either, or -1. */
+  int indexOf(InetAddress local, int localPort, InetAddress remote, int remotePort) {
     Integer i = null;
-    if (local.equals(clientAddress)
-        && remote.equals(serverAddress)
-        && r.getRemotePort() == serverPort()) {
-      i = indexByClientPort.get(r.getLocalPort());
+    if (local.equals(clientAddress) && remote.equals(serverAddress) && remotePort == serverPort) {
+      i = indexByClientPort.get(localPort);
     } else if (local.equals(serverAddress)
         && remote.equals(clientAddress)
-        && r.getLocalPort() == serverPort()) {
-      i = indexByClientPort.get(r.getRemotePort());
+        && localPort == serverPort) {
+      i = indexByClientPort.get(remotePort);
     }
     return i == null ? -1 : i;
+  }
+
+  /** What connection i's client sends in {@code round} (see {@link #round}). */
+  static int up(int i, int round) {
+    return 100 + i + round;
+  }
+
+  /** What connection i's server answers in {@code round}. */
+  static int down(int i, int round) {
+    return 50 + 2 * i + round;
   }
 
   /** The side a record of connection {@link #indexOf} must have: the one its local address is. */

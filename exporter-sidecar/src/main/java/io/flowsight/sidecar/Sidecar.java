@@ -5,16 +5,21 @@ import io.flowsight.schemas.FlowKind;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.bpf.BpfCounters;
 import io.flowsight.sidecar.bpf.BpfObject;
+import io.flowsight.sidecar.bpf.FlowEvent;
 import io.flowsight.sidecar.bpf.HookStatus;
 import io.flowsight.sidecar.config.SidecarConfig;
 import io.flowsight.sidecar.flow.FlowTable;
 import io.flowsight.sidecar.flow.KernelClock;
+import io.flowsight.sidecar.flow.RecordNumbering;
+import io.flowsight.sidecar.flow.SavedConnection;
+import io.flowsight.sidecar.flow.StateFile;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
 import io.flowsight.sidecar.sink.FlowSink;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +44,7 @@ public final class Sidecar implements AutoCloseable {
   private final ScheduledExecutorService loop;
   private final OpsServer ops;
   private final List<HookStatus> hooks;
+  private final StateFile state;
   private volatile boolean closed;
 
   private Sidecar(
@@ -48,8 +54,10 @@ public final class Sidecar implements AutoCloseable {
       BpfObject bpf,
       FlowTable table,
       List<HookStatus> hooks,
-      OpsServer ops) {
+      OpsServer ops,
+      StateFile state) {
     this.config = config;
+    this.state = state;
     this.metrics = metrics;
     this.sink = sink;
     this.bpf = bpf;
@@ -88,6 +96,7 @@ public final class Sidecar implements AutoCloseable {
       for (HookStatus hook : hooks) {
         metrics.hook(hook.hook(), hook.live());
       }
+      RecordNumbering numbering = new RecordNumbering();
       FlowTable table =
           new FlowTable(
               config.observerId(),
@@ -98,7 +107,7 @@ public final class Sidecar implements AutoCloseable {
                 if (config.excluded().excludes(record)) {
                   metrics.recordExcluded();
                 } else {
-                  sink.accept(record);
+                  sink.accept(numbering.number(record));
                 }
               },
               new FlowTable.Listener() {
@@ -108,8 +117,13 @@ public final class Sidecar implements AutoCloseable {
                 }
 
                 @Override
-                public void connectionEvicted() {
-                  metrics.connectionEvicted();
+                public void connectionUntracked() {
+                  metrics.connectionUntracked();
+                }
+
+                @Override
+                public void connectionPartial() {
+                  metrics.connectionPartial();
                 }
 
                 @Override
@@ -118,12 +132,26 @@ public final class Sidecar implements AutoCloseable {
                 }
               });
       metrics.connectionsTracked(table::size);
+      metrics.connectionsUntracked(table::untracked);
+      metrics.snapshotDecodeErrors(bpf::snapshotDecodeErrors);
       metrics.kernelCounters(() -> kernelCounters(bpf));
       bpf.onEvents(
           event -> {
             metrics.eventConsumed(event.type().name());
             table.onEvent(event);
           });
+      StateFile state =
+          new StateFile(config.stateDir().resolve(StateFile.NAME), StateFile.currentBootId());
+      Optional<List<SavedConnection>> saved = state.readAndDelete();
+      // The sockets open now, taken once the program is attached: from here on every close is
+      // seen. Nothing is consumed before this, so a close queued meanwhile finds them tracked.
+      table.start(startSnapshot(bpf), saved.orElse(null));
+      log.info(
+          "flow table: {} connections open at start, {}",
+          table.size(),
+          saved.isEmpty()
+              ? "no state of a previous run: those open before are partial"
+              : saved.get().size() + " taken over from the previous run's state");
       Sidecar[] self = new Sidecar[1];
       OpsServer ops =
           config.metricsPort() == 0
@@ -133,7 +161,7 @@ public final class Sidecar implements AutoCloseable {
                   config.metricsPort(),
                   metrics.registry(),
                   () -> self[0].health());
-      Sidecar sidecar = new Sidecar(config, metrics, sink, bpf, table, hooks, ops);
+      Sidecar sidecar = new Sidecar(config, metrics, sink, bpf, table, hooks, ops, state);
       self[0] = sidecar;
       sidecar.schedule();
       log.info(
@@ -149,6 +177,16 @@ public final class Sidecar implements AutoCloseable {
     } catch (RuntimeException | IOException e) {
       bpf.close();
       throw e;
+    }
+  }
+
+  /** The sockets open now; none when the iterator is not attached (no interim records then). */
+  private static List<FlowEvent> startSnapshot(BpfObject bpf) {
+    try {
+      return bpf.snapshot();
+    } catch (RuntimeException e) {
+      log.warn("no snapshot of the sockets open at start: {}", e.getMessage());
+      return List.of();
     }
   }
 
@@ -221,8 +259,9 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * Stops consuming, drains what the kernel still holds into the table, flushes the sink, and
-   * detaches the program.
+   * Stops consuming, drains what the kernel still holds into the table, reports every open
+   * connection up to now (a last INTERIM each) and saves what was reported for the next run ({@code
+   * --state-dir}), flushes and closes the sink, and detaches the program.
    */
   @Override
   public void close() {
@@ -239,9 +278,19 @@ public final class Sidecar implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
+      // Closes queued so far, then a last INTERIM for every open connection, then the closes
+      // that happened meanwhile: what is left open is reported up to this instant.
       bpf.consume();
-    } catch (RuntimeException e) {
-      log.warn("final drain failed: {}", e.toString());
+      table.onSnapshot(bpf.snapshot());
+      bpf.consume();
+      List<SavedConnection> open = table.openConnections();
+      state.write(open);
+      log.info("{} open connections reported up to now and saved to {}", open.size(), state.path());
+    } catch (IOException | RuntimeException e) {
+      log.error(
+          "could not report and save the open connections ({}): the next start takes those open"
+              + " as partial",
+          e.toString());
     }
     sink.close();
     bpf.close();

@@ -15,6 +15,7 @@ import io.flowsight.sidecar.sink.KafkaSink;
 import io.flowsight.sidecar.sink.StdoutSink;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -75,6 +76,23 @@ public final class SidecarMain {
     } catch (CommandLine.ParameterException | ConfigException e) {
       err.println("flowsight sidecar: " + e.getMessage());
       err.println("Run ./flowsight sidecar --help for the options.");
+      return EXIT_CONFIG;
+    }
+    try {
+      Files.createDirectories(config.stateDir());
+      if (!Files.isWritable(config.stateDir())) {
+        throw new IOException("not writable");
+      }
+    } catch (IOException e) {
+      err.println(
+          "flowsight sidecar: "
+              + SidecarOptions.bad(
+                      "--state-dir",
+                      config.stateDir().toString(),
+                      "cannot create or write it ("
+                          + e.getMessage()
+                          + "): name a directory this user may write")
+                  .getMessage());
       return EXIT_CONFIG;
     }
     SidecarMetrics metrics = new SidecarMetrics();

@@ -55,7 +55,9 @@ class SidecarKafkaIT {
                   "--metrics-address",
                   "127.0.0.1:0",
                   "--identity.app",
-                  "kafka-it"
+                  "kafka-it",
+                  "--state-dir",
+                  Files.createTempDirectory("sidecar-kafka-it-state").toString()
                 },
                 Map.of())
             .toConfig();

@@ -60,6 +60,25 @@ class SidecarMainTest {
   }
 
   @Test
+  void shouldExitWithCode2WhenTheStateDirectoryCannotBeCreated() throws IOException {
+    Path blocker = dir.resolve("a-file");
+    Files.writeString(blocker, "");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int code =
+        SidecarMain.run(
+            new String[] {"--state-dir", blocker.resolve("state").toString(), "--sink", "stdout"},
+            Map.of(),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("bad setting --state-dir (env FLOWSIGHT_SIDECAR_STATE_DIR")
+        .contains("cannot create or write it");
+  }
+
+  @Test
   void shouldRejectAnUnknownFlag() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 

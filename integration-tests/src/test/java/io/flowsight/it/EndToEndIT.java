@@ -100,7 +100,9 @@ class EndToEndIT {
                   "--metrics-address",
                   "127.0.0.1:0",
                   "--identity-file",
-                  identities.toString()
+                  identities.toString(),
+                  "--state-dir",
+                  Files.createTempDirectory("e2e-sidecar-state").toString()
                 },
                 Map.of())
             .toConfig();

@@ -111,6 +111,7 @@ public final class BpfObject implements AutoCloseable {
   private Pointer ringBuffer;
   private Consumer<FlowEvent> sink;
   private long sinkErrors;
+  private volatile long snapshotDecodeErrors;
 
   /** Strongly held while the ring buffer exists: libbpf only has the native trampoline. */
   private LibBpf.SampleFn sampleFn;
@@ -461,7 +462,24 @@ public final class BpfObject implements AutoCloseable {
     } finally {
       libs.libc.close(fd);
     }
-    byte[] all = bytes.toByteArray();
+    try {
+      return decodeSnapshot(bytes.toByteArray());
+    } catch (BpfException e) {
+      snapshotDecodeErrors++; // one writer: the consuming thread
+      throw e;
+    }
+  }
+
+  /**
+   * The iterator's output: whole {@code struct flow_event} records of type SNAPSHOT. Anything else
+   * (a partial record, an unknown type: a program and a sidecar of different versions) rejects the
+   * whole snapshot and is counted (by {@link #snapshot()}) in {@link #snapshotDecodeErrors()}: a
+   * snapshot missing sockets would make their connections look closed, so none is better than part
+   * of one.
+   *
+   * @throws BpfException naming what could not be decoded
+   */
+  static List<FlowEvent> decodeSnapshot(byte[] all) {
     if (all.length % FlowEvent.SIZE != 0) {
       throw new BpfException(
           "read(iter/tcp)", 0, all.length + " bytes is not a whole number of flow_event records");
@@ -470,9 +488,27 @@ public final class BpfObject implements AutoCloseable {
     byte[] record = new byte[FlowEvent.SIZE];
     for (int off = 0; off < all.length; off += FlowEvent.SIZE) {
       System.arraycopy(all, off, record, 0, FlowEvent.SIZE);
-      sockets.add(FlowEvent.decode(record));
+      FlowEvent event;
+      try {
+        event = FlowEvent.decode(record);
+      } catch (IllegalArgumentException e) {
+        throw new BpfException(
+            "read(iter/tcp)", 0, "record at byte " + off + ": " + e.getMessage(), e);
+      }
+      if (event.type() != FlowEventType.SNAPSHOT) {
+        throw new BpfException(
+            "read(iter/tcp)",
+            0,
+            "record at byte " + off + " is a " + event.type() + ", not a SNAPSHOT");
+      }
+      sockets.add(event);
     }
     return sockets;
+  }
+
+  /** Snapshots rejected because the iterator's output could not be decoded. */
+  public long snapshotDecodeErrors() {
+    return snapshotDecodeErrors;
   }
 
   /** The kernel side's counters, summed over all possible CPUs. */

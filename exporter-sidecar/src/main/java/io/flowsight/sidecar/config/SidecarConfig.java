@@ -27,6 +27,8 @@ import java.time.Duration;
  * @param identityFile optional YAML file mapping local IPs to identities (several workloads on one
  *     host); overrides localIdentity for the IPs it lists
  * @param excluded connections not reported: both ends inside these blocks (none by default)
+ * @param stateDir where a clean shutdown leaves the open connections' reported counters for the
+ *     next run (so that a restart neither loses nor repeats a byte)
  */
 public record SidecarConfig(
     String observerId,
@@ -43,7 +45,8 @@ public record SidecarConfig(
     int metricsPort,
     Identity localIdentity,
     Path identityFile,
-    ExcludedTraffic excluded) {
+    ExcludedTraffic excluded,
+    Path stateDir) {
 
   /** Where the sidecar writes its records. */
   public enum Sink {

@@ -8,6 +8,7 @@ import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,6 +122,16 @@ public final class SidecarOptions {
   List<String> exclude = new ArrayList<>();
 
   @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      defaultValue = "/var/lib/flowsight/sidecar",
+      description =
+          "Where a clean shutdown leaves the open connections' reported counters, read (and"
+              + " deleted) by the next start so that a restart neither loses nor repeats a byte."
+              + " Default: ${DEFAULT-VALUE}.")
+  String stateDir;
+
+  @Option(
       names = "--identity-file",
       paramLabel = "FILE",
       description = "YAML file mapping this host's local IPs to workload identities.")
@@ -168,6 +179,15 @@ public final class SidecarOptions {
    */
   public static SidecarOptions parse(String[] args, Map<String, String> env) {
     return SETTINGS.parse(new SidecarOptions(), args, env);
+  }
+
+  /**
+   * An error about a setting found bad after validation (e.g. a directory that cannot be created),
+   * in the same words as {@link #toConfig()}'s: the option, its environment variable and file key,
+   * the value and the fix.
+   */
+  public static ConfigException bad(String option, String value, String fix) {
+    return SETTINGS.bad(option, value, fix);
   }
 
   /** Validates every setting and returns the configuration. */
@@ -219,6 +239,17 @@ public final class SidecarOptions {
             "--exclude", block, e.getMessage() + "; use address/length, e.g. 127.0.0.1/32");
       }
     }
+    SETTINGS.requireNonBlank("--state-dir", stateDir);
+    Path stateDirValue;
+    try {
+      stateDirValue = Path.of(stateDir.trim());
+    } catch (InvalidPathException e) {
+      throw SETTINGS.bad("--state-dir", stateDir, "use a directory path, e.g. /var/lib/flowsight");
+    }
+    if (Files.exists(stateDirValue) && !Files.isDirectory(stateDirValue)) {
+      throw SETTINGS.bad(
+          "--state-dir", stateDir, "it is a file, not a directory: name a directory");
+    }
     return new SidecarConfig(
         observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
         sinkValue,
@@ -234,7 +265,8 @@ public final class SidecarOptions {
         metricsPortValue,
         identity(),
         identityFile,
-        ExcludedTraffic.of(excluded));
+        ExcludedTraffic.of(excluded),
+        stateDirValue);
   }
 
   private Identity identity() {

@@ -75,16 +75,27 @@ public final class SidecarMetrics {
           .name("flowsight_sidecar_output_dropped_total")
           .help("Flow records dropped because the output buffer was full (Kafka slow or down)")
           .register(registry);
-  private final Counter evicted =
-      Counter.builder()
-          .name("flowsight_sidecar_connections_evicted_total")
-          .help("Connections dropped from the flow table because it was full (--max-connections)")
-          .register(registry);
   private final Counter lost =
       Counter.builder()
           .name("flowsight_sidecar_connections_vanished_total")
           .help(
               "Tracked connections whose socket disappeared without a close event (a dropped event)")
+          .register(registry);
+  private final Counter untracked =
+      Counter.builder()
+          .name("flowsight_sidecar_connections_over_capacity_total")
+          .help(
+              "Open connections found with no room in the flow table (--max-connections), once"
+                  + " per connection: no INTERIM records while the table is full; their CLOSED"
+                  + " record reports all of them")
+          .register(registry);
+  private final Counter partial =
+      Counter.builder()
+          .name("flowsight_sidecar_connections_partial_total")
+          .help(
+              "Connections open before a start without the previous run's state (first start or"
+                  + " after a crash): their first record is partial, their earlier traffic is not"
+                  + " in this run's records")
           .register(registry);
   private final Gauge hookLive =
       Gauge.builder()
@@ -166,12 +177,36 @@ public final class SidecarMetrics {
     outputDropped.inc();
   }
 
-  public void connectionEvicted() {
-    evicted.inc();
-  }
-
   public void connectionVanished() {
     lost.inc();
+  }
+
+  public void connectionUntracked() {
+    untracked.inc();
+  }
+
+  public void connectionPartial() {
+    partial.inc();
+  }
+
+  public void connectionsUntracked(DoubleSupplier untrackedNow) {
+    GaugeWithCallback.builder()
+        .name("flowsight_sidecar_connections_untracked")
+        .help(
+            "Open connections the last snapshot found with no room in the flow table"
+                + " (--max-connections)")
+        .callback(callback -> callback.call(untrackedNow.getAsDouble()))
+        .register(registry);
+  }
+
+  public void snapshotDecodeErrors(DoubleSupplier errors) {
+    CounterWithCallback.builder()
+        .name("flowsight_sidecar_snapshot_decode_errors_total")
+        .help(
+            "Socket snapshots (iter/tcp output) that could not be decoded and were skipped: the"
+                + " open connections report at the next good snapshot")
+        .callback(callback -> callback.call(errors.getAsDouble()))
+        .register(registry);
   }
 
   public void hook(String hook, boolean live) {

@@ -41,6 +41,7 @@ public final class FlowRecordJson {
     node.put("srttMicros", r.getSrttMicros());
     node.put("rttVarMicros", r.getRttVarMicros());
     node.put("congestionWindow", r.getCongestionWindow());
+    node.put("partial", r.getPartial());
     if (r.getConnectLatencyMicros() != null) {
       node.put("connectLatencyMicros", r.getConnectLatencyMicros());
     }

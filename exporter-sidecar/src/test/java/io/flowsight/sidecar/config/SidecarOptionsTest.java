@@ -33,6 +33,32 @@ class SidecarOptionsTest {
     assertThat(config.maxConnections()).isEqualTo(65536);
     assertThat(config.metricsPort()).isEqualTo(9464);
     assertThat(config.localIdentity()).isNull();
+    assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/flowsight/sidecar"));
+  }
+
+  @Test
+  void shouldTakeTheStateDirectoryFromFlagEnvironmentOrFileAndRefuseAFile() throws IOException {
+    Path file = dir.resolve("sidecar.properties");
+    Files.writeString(file, "state-dir=" + dir.resolve("from-file") + "\n");
+
+    assertThat(
+            SidecarOptions.parse(new String[] {"--config", file.toString()}, Map.of())
+                .toConfig()
+                .stateDir())
+        .isEqualTo(dir.resolve("from-file"));
+    assertThat(
+            SidecarOptions.parse(
+                    new String[0], Map.of("FLOWSIGHT_SIDECAR_STATE_DIR", dir.toString() + "/env"))
+                .toConfig()
+                .stateDir())
+        .isEqualTo(dir.resolve("env"));
+    assertThatThrownBy(
+            () ->
+                SidecarOptions.parse(new String[] {"--state-dir", file.toString()}, Map.of())
+                    .toConfig())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("bad setting --state-dir (env FLOWSIGHT_SIDECAR_STATE_DIR")
+        .hasMessageContaining("it is a file, not a directory");
   }
 
   @Test

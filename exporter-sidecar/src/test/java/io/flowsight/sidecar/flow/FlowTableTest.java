@@ -18,6 +18,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class FlowTableTest {
@@ -26,11 +28,19 @@ class FlowTableTest {
   private static final long MS = 1_000_000L;
 
   private final List<FlowRecord> out = new ArrayList<>();
-  private int evicted;
+  private int untracked;
+  private int partial;
   private int vanished;
   private final KernelClock clock = new KernelClock();
   private final Identity me = Identity.newBuilder().setApp("frontend").build();
-  private FlowTable table = newTable(1024);
+  private FlowTable table = startedTable(1024);
+
+  /** A table started with no socket open and no state. */
+  private FlowTable startedTable(int max) {
+    FlowTable t = newTable(max);
+    t.start(List.of(), null);
+    return t;
+  }
 
   private FlowTable newTable(int max) {
     return new FlowTable(
@@ -44,8 +54,13 @@ class FlowTableTest {
           public void recordEmitted(FlowKind kind) {}
 
           @Override
-          public void connectionEvicted() {
-            evicted++;
+          public void connectionUntracked() {
+            untracked++;
+          }
+
+          @Override
+          public void connectionPartial() {
+            partial++;
           }
 
           @Override
@@ -154,6 +169,43 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldTakeASocketWithoutFlagForAServerOnlyWhereAListenerAcceptsItsAddressAndPort()
+      throws UnknownHostException {
+    long t0 = clock.nowMonotonicNs();
+    // Listening on 127.0.0.41:42065 and on every address at 9000; no socket below has a flag (the
+    // kernel's socket map was full when they opened).
+    table.onEvent(
+        event(FlowEventType.LISTEN, SOCK + 64, t0, 42065, 0, TcpState.CLOSE, TcpState.LISTEN)
+            .local("127.0.0.41")
+            .build());
+    table.onEvent(
+        event(FlowEventType.LISTEN, SOCK + 65, t0, 9000, 0, TcpState.CLOSE, TcpState.LISTEN)
+            .local("0.0.0.0")
+            .build());
+    // A client on 127.0.0.40 whose ephemeral port happens to be 42065 too.
+    table.onEvent(
+        close(SOCK, t0 + MS, 42065, 42065, TcpState.FIN_WAIT2)
+            .local("127.0.0.40")
+            .counters(11, 0, 2, 2, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 1, t0 + MS, 42065, 50000, TcpState.LAST_ACK)
+            .local("127.0.0.41")
+            .counters(10, 0, 2, 2, 0)
+            .build());
+    table.onEvent(
+        close(SOCK + 2, t0 + MS, 9000, 50001, TcpState.LAST_ACK)
+            .local("127.0.0.7")
+            .counters(10, 0, 2, 2, 0)
+            .build());
+
+    assertThat(out)
+        .extracting(FlowRecord::getSide)
+        .containsExactly(Side.CLIENT, Side.SERVER, Side.SERVER);
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(10L, 10L, 10L);
+  }
+
+  @Test
   void shouldMarkARefusedConnectAsFailedAndIgnoreListenerCloses() {
     long t0 = clock.nowMonotonicNs();
     table.onEvent(
@@ -220,7 +272,7 @@ class FlowTableTest {
     assertThat(out).extracting(FlowRecord::getBytesReceived).containsExactly(700L, 1000L, 100L);
     assertThat(out).extracting(FlowRecord::getSegmentsSent).containsExactly(4L, 4L, 2L);
     assertThat(out).extracting(FlowRecord::getRetransmits).containsExactly(0L, 2L, 0L);
-    assertThat(out).extracting(FlowRecord::getSequence).containsExactly(0L, 1L, 2L);
+    assertThat(out).extracting(FlowRecord::getPartial).containsOnly(false);
     assertThat(out).extracting(FlowRecord::getPid).containsOnly(4242);
     // The first record starts at the open (100 ms before the first snapshot); each next one where
     // the previous one ended.
@@ -236,14 +288,17 @@ class FlowTableTest {
   }
 
   @Test
-  void shouldAdoptAConnectionOpenedBeforeTheSidecarWithoutReportingItsPast() {
+  void shouldAdoptAConnectionOpenedBeforeAStartWithoutStateWithoutReportingItsPast() {
     long t0 = clock.nowMonotonicNs();
-    table.onSnapshot(
+    table = newTable(1024);
+    table.start(
         List.of(
             snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
-            snapshot(SOCK, t0, 8080, 50000).counters(10_000, 20_000, 10, 10, 0).build()));
+            snapshot(SOCK, t0, 8080, 50000).counters(10_000, 20_000, 10, 10, 0).build()),
+        null);
     assertThat(out).isEmpty();
     assertThat(table.size()).isEqualTo(1);
+    assertThat(partial).isEqualTo(1);
     table.onEvent(
         close(SOCK, t0 + 10 * MS, 8080, 50000, TcpState.LAST_ACK)
             .counters(10_101, 20_051, 12, 12, 0)
@@ -256,13 +311,15 @@ class FlowTableTest {
     assertThat(r.getBytesReceived()).isEqualTo(50);
     assertThat(r.getStartTime()).isEqualTo(at(t0));
     assertThat(r.getConnectionStartTime()).as("open not seen").isEqualTo(at(t0));
+    assertThat(r.getPartial()).as("what it did before the start is not in it").isTrue();
   }
 
   @Test
   void shouldAdoptAFlaggedSocketFoundOpenWithItsExactSide() {
     long t0 = clock.nowMonotonicNs();
     // Established before the sidecar, accepted after it started: the accept probe flagged it.
-    table.onSnapshot(
+    table = newTable(1024);
+    table.start(
         List.of(
             snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
             snapshot(SOCK, t0, 8080, 50000)
@@ -273,7 +330,8 @@ class FlowTableTest {
             snapshot(SOCK + 128, t0, 8080, 443)
                 .side(FlowEvent.FLAG_ACTIVE)
                 .counters(1, 0, 1, 1, 0)
-                .build()));
+                .build()),
+        null);
     assertThat(out).isEmpty();
     table.onEvent(
         close(SOCK, t0 + 10 * MS, 8080, 50000, TcpState.CLOSE_WAIT)
@@ -295,42 +353,277 @@ class FlowTableTest {
   }
 
   @Test
-  void shouldEvictTheOldestConnectionBeyondTheCap() {
-    table = newTable(2);
+  void shouldNotEvictAtTheCapButReportASocketWithoutRoomWholeAtItsCloseAndCountItOnce() {
+    table = startedTable(2);
     long t0 = clock.nowMonotonicNs();
-    List<FlowEvent> open = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      open.add(snapshot(SOCK + i, t0, 40000 + i, 443).side(FlowEvent.FLAG_ACTIVE).build());
-    }
-    table.onSnapshot(open);
+    // Three client sockets; bytes_acked includes the client's SYN, and the FIN once acknowledged.
+    table.onSnapshot(
+        List.of(open(0, t0, 101, 1000), open(1, t0, 201, 2000), open(2, t0, 301, 3000)));
     assertThat(table.size()).isEqualTo(2);
-    assertThat(evicted).isEqualTo(1);
+    assertThat(table.untracked()).isEqualTo(1);
+    table.onSnapshot(
+        List.of(
+            open(0, t0 + 100 * MS, 151, 1500),
+            open(1, t0 + 100 * MS, 251, 2500),
+            open(2, t0 + 100 * MS, 351, 3500)));
+    assertThat(table.size()).isEqualTo(2);
+    assertThat(table.untracked()).isEqualTo(1);
+    for (int i = 0; i < 3; i++) {
+      table.onEvent(
+          close(SOCK + i, t0 + 200 * MS, 40000 + i, 443, TcpState.FIN_WAIT2)
+              .side(FlowEvent.FLAG_ACTIVE)
+              .duration(200 * MS)
+              .counters(1000 * (i + 1) + 2, 10_000 * (i + 1) + 1, 10, 10, 0)
+              .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
+              .build());
+    }
+
+    Map<Integer, Long> sent = sum(FlowRecord::getBytesSent);
+    Map<Integer, Long> received = sum(FlowRecord::getBytesReceived);
+    assertThat(sent)
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 1000L, 40001, 2000L, 40002, 3000L));
+    assertThat(received)
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 10_000L, 40001, 20_000L, 40002, 30_000L));
+    assertThat(out.stream().filter(r -> r.getLocalPort() == 40002))
+        .as("no interim records without room: one CLOSED record with everything")
+        .extracting(FlowRecord::getKind)
+        .containsExactly(FlowKind.CLOSED);
+    assertThat(untracked).as("counted once, not once per snapshot").isEqualTo(1);
+    assertThat(table.size()).isZero();
+    table.onSnapshot(List.of());
+    assertThat(table.untracked()).isZero();
   }
 
   @Test
-  void shouldDropTrackedConnectionsThatVanishedFromTheKernel() {
+  void shouldAdoptASocketWithoutRoomOnceRoomIsFreeWithEverythingSinceItsOpen() {
+    table = startedTable(2);
+    long t0 = clock.nowMonotonicNs();
+    table.onSnapshot(List.of(open(0, t0, 101, 0), open(1, t0, 201, 0), open(2, t0, 301, 0)));
+    table.onEvent(
+        close(SOCK, t0 + 50 * MS, 40000, 443, TcpState.FIN_WAIT2)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(50 * MS)
+            .counters(102, 0, 5, 5, 0)
+            .flags(FlowEvent.FLAG_FIN_ACKED)
+            .build());
+    table.onSnapshot(List.of(open(1, t0 + 100 * MS, 251, 0), open(2, t0 + 100 * MS, 351, 0)));
+    assertThat(table.size()).isEqualTo(2);
+    assertThat(table.untracked()).isZero();
+    table.onSnapshot(List.of(open(1, t0 + 200 * MS, 261, 0), open(2, t0 + 200 * MS, 391, 0)));
+
+    assertThat(sum(FlowRecord::getBytesSent))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 100L, 40001, 260L, 40002, 390L));
+    List<FlowRecord> late = out.stream().filter(r -> r.getLocalPort() == 40002).toList();
+    assertThat(late.get(0).getStartTime())
+        .as("its first record covers everything since its open")
+        .isEqualTo(late.get(0).getConnectionStartTime());
+    assertThat(untracked).isEqualTo(1);
+  }
+
+  @Test
+  void shouldNotTakeASocketMissingFromOneSnapshotForVanishedAndReportItsQueuedCloseAsADelta() {
+    long t0 = clock.nowMonotonicNs();
+    table.onSnapshot(List.of(open(0, t0, 1001, 0)));
+    // It closed just before the iterator reached it: its CLOSE is still queued.
+    table.onSnapshot(List.of());
+    assertThat(vanished).isZero();
+    table.onEvent(
+        close(SOCK, t0 + 50 * MS, 40000, 443, TcpState.FIN_WAIT2)
+            .side(FlowEvent.FLAG_ACTIVE)
+            .duration(50 * MS)
+            .counters(1502, 0, 5, 5, 0)
+            .flags(FlowEvent.FLAG_FIN_ACKED)
+            .build());
+
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(1000L, 500L);
+    assertThat(vanished).isZero();
+  }
+
+  @Test
+  void shouldDropTrackedConnectionsMissingFromTwoSnapshots() {
     long old = clock.nowMonotonicNs() - 5_000 * MS;
     table.onSnapshot(
         List.of(snapshot(SOCK, old, 8080, 40000).side(FlowEvent.FLAG_PASSIVE).build()));
     assertThat(table.size()).isEqualTo(1);
     table.onSnapshot(List.of());
+    assertThat(table.size()).isEqualTo(1);
+    table.onSnapshot(List.of());
     assertThat(table.size()).isZero();
     assertThat(vanished).isEqualTo(1);
-    assertThat(out).isEmpty();
+    assertThat(out).hasSize(1); // its one INTERIM
   }
 
   @Test
-  void shouldNumberRecordsOfOneRunWithoutGaps() {
+  void shouldTreatAnotherSocketAtATrackedAddressAsNewAndTheOldOneAsVanished() {
     long t0 = clock.nowMonotonicNs();
-    for (int i = 0; i < 5; i++) {
+    table.onSnapshot(List.of(open(0, t0, 1001, 0)));
+    // Same kernel address, another 4-tuple: the first socket's close was lost.
+    table.onSnapshot(
+        List.of(
+            snapshot(SOCK, t0 + 100 * MS, 41000, 443)
+                .side(FlowEvent.FLAG_ACTIVE)
+                .duration(10 * MS)
+                .counters(51, 0, 1, 1, 0)
+                .build()));
+
+    assertThat(vanished).isEqualTo(1);
+    assertThat(sum(FlowRecord::getBytesSent))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 1000L, 41000, 50L));
+  }
+
+  @Test
+  void shouldGoOnAfterACleanRestartFromTheSavedCountersWithoutLossOrRepeat() {
+    long t0 = clock.nowMonotonicNs();
+    table.onSnapshot(
+        List.of(
+            snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
+            open(0, t0, 1001, 5000),
+            snapshot(SOCK + 1, t0, 8080, 50000)
+                .side(FlowEvent.FLAG_PASSIVE)
+                .duration(10 * MS)
+                .counters(700, 300, 3, 3, 0)
+                .build()));
+    // The last INTERIM at shutdown, then the state.
+    table.onSnapshot(
+        List.of(
+            snapshot(SOCK + 64, t0, 8080, 0).state(TcpState.LISTEN).build(),
+            open(0, t0 + 100 * MS, 2001, 6000),
+            snapshot(SOCK + 1, t0 + 100 * MS, 8080, 50000)
+                .side(FlowEvent.FLAG_PASSIVE)
+                .duration(110 * MS)
+                .counters(800, 400, 4, 4, 0)
+                .build()));
+    List<SavedConnection> saved = table.openConnections();
+    assertThat(saved).hasSize(2);
+    String firstRun = table.runId();
+
+    // The next run: a new program, so no socket carries a flag or its open any more. The socket
+    // opened while no sidecar ran (port 40009) reported nothing yet.
+    FlowTable next = newTable(1024);
+    next.start(
+        List.of(
+            snapshot(SOCK + 64, t0 + 300 * MS, 8080, 0).state(TcpState.LISTEN).build(),
+            snapshot(SOCK, t0 + 300 * MS, 40000, 443).counters(2501, 6500, 9, 9, 0).build(),
+            snapshot(SOCK + 1, t0 + 300 * MS, 8080, 50000).counters(850, 450, 5, 5, 0).build(),
+            snapshot(SOCK + 9, t0 + 300 * MS, 40009, 443).counters(78, 9, 2, 2, 0).build()),
+        saved);
+    assertThat(next.size()).isEqualTo(2);
+    next.onSnapshot(
+        List.of(
+            snapshot(SOCK, t0 + 400 * MS, 40000, 443).counters(3001, 7000, 9, 9, 0).build(),
+            snapshot(SOCK + 1, t0 + 400 * MS, 8080, 50000).counters(900, 500, 5, 5, 0).build(),
+            snapshot(SOCK + 9, t0 + 400 * MS, 40009, 443).counters(78, 9, 2, 2, 0).build()));
+    next.onEvent(
+        close(SOCK, t0 + 500 * MS, 40000, 443, TcpState.FIN_WAIT2)
+            .counters(3102, 7001, 12, 12, 0)
+            .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
+            .build());
+    next.onEvent(
+        close(SOCK + 1, t0 + 500 * MS, 8080, 50000, TcpState.LAST_ACK)
+            .counters(1001, 601, 6, 6, 0)
+            .flags(FlowEvent.FLAG_FIN_ACKED | FlowEvent.FLAG_PEER_FIN)
+            .build());
+
+    assertThat(sum(FlowRecord::getBytesSent))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 3100L, 8080, 1000L, 40009, 77L));
+    assertThat(sum(FlowRecord::getBytesReceived))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 7000L, 8080, 600L, 40009, 9L));
+    List<FlowRecord> client = out.stream().filter(r -> r.getLocalPort() == 40000).toList();
+    assertThat(client).extracting(FlowRecord::getSide).containsOnly(Side.CLIENT);
+    FlowRecord firstOfNextRun =
+        client.stream().filter(r -> !r.getSidecarRunId().equals(firstRun)).findFirst().get();
+    assertThat(firstOfNextRun.getStartTime())
+        .as("the next run goes on where the last INTERIM ended")
+        .isEqualTo(at(t0 + 100 * MS));
+    assertThat(firstOfNextRun.getConnectionStartTime())
+        .isEqualTo(client.get(0).getConnectionStartTime());
+    assertThat(out).extracting(FlowRecord::getPartial).containsOnly(false);
+    assertThat(partial).isZero();
+  }
+
+  @Test
+  void shouldReportTheQueuedCloseOfASavedConnectionGoneBeforeTheStartSnapshotAsADelta() {
+    long t0 = clock.nowMonotonicNs();
+    table.onSnapshot(List.of(open(0, t0, 1001, 0), open(1, t0, 2001, 0)));
+    List<SavedConnection> saved = table.openConnections();
+
+    FlowTable next = newTable(1024);
+    next.start(List.of(), saved);
+    next.onEvent(
+        close(SOCK, t0 + 500 * MS, 40000, 443, TcpState.FIN_WAIT2)
+            .counters(1502, 0, 12, 12, 0)
+            .flags(FlowEvent.FLAG_FIN_ACKED)
+            .build());
+    // The other one closed while no sidecar ran: gone at the next snapshot, counted.
+    next.onSnapshot(List.of());
+
+    assertThat(sum(FlowRecord::getBytesSent))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 1500L, 40001, 2000L));
+    assertThat(next.size()).isZero();
+    assertThat(vanished).isEqualTo(1);
+  }
+
+  @Test
+  void shouldNotMatchASavedConnectionToAnotherSocketAtItsAddress() {
+    long t0 = clock.nowMonotonicNs();
+    table.onSnapshot(List.of(open(0, t0, 1001, 0)));
+    List<SavedConnection> saved = table.openConnections();
+
+    FlowTable next = newTable(1024);
+    // Same kernel address, another local port: a new socket, which reported nothing yet.
+    next.start(
+        List.of(snapshot(SOCK, t0 + 300 * MS, 41000, 443).counters(301, 0, 2, 2, 0).build()),
+        saved);
+    next.onSnapshot(
+        List.of(snapshot(SOCK, t0 + 400 * MS, 41000, 443).counters(301, 0, 2, 2, 0).build()));
+
+    assertThat(vanished).isEqualTo(1);
+    assertThat(sum(FlowRecord::getBytesSent))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(40000, 1000L, 41000, 300L));
+  }
+
+  @Test
+  void shouldMarkOnlyTheFirstRecordOfAConnectionOpenBeforeAStartWithoutStateAsPartial() {
+    long t0 = clock.nowMonotonicNs();
+    table = newTable(1024);
+    table.start(List.of(snapshot(SOCK, t0, 40000, 443).counters(5001, 0, 9, 9, 0).build()), null);
+    table.onSnapshot(
+        List.of(snapshot(SOCK, t0 + 100 * MS, 40000, 443).counters(5101, 0, 9, 9, 0).build()));
+    table.onSnapshot(
+        List.of(snapshot(SOCK, t0 + 200 * MS, 40000, 443).counters(5201, 0, 9, 9, 0).build()));
+
+    assertThat(out).extracting(FlowRecord::getPartial).containsExactly(true, false);
+    assertThat(out).extracting(FlowRecord::getBytesSent).containsExactly(100L, 100L);
+    assertThat(partial).isEqualTo(1);
+  }
+
+  @Test
+  void shouldLeaveRecordsUnnumberedForTheOutputToNumber() {
+    long t0 = clock.nowMonotonicNs();
+    for (int i = 0; i < 3; i++) {
       table.onEvent(
           close(SOCK + i, t0 + MS, 30000 + i, 80, TcpState.SYN_SENT)
               .side(FlowEvent.FLAG_ACTIVE)
               .duration(MS)
               .build());
     }
-    assertThat(out).extracting(FlowRecord::getSequence).containsExactly(0L, 1L, 2L, 3L, 4L);
+    assertThat(out).extracting(FlowRecord::getSequence).containsOnly(0L);
     assertThat(out).extracting(FlowRecord::getSidecarRunId).containsOnly(table.runId());
+  }
+
+  /** Client socket i (local port 40000 + i, to 443), seen opening at t0, with its counters. */
+  private static FlowEvent open(int i, long ts, long acked, long received) {
+    return snapshot(SOCK + i, ts, 40000 + i, 443)
+        .side(FlowEvent.FLAG_ACTIVE)
+        .duration(10 * MS)
+        .counters(acked, received, 1, 1, 0)
+        .build();
+  }
+
+  /** A counter summed over all records, by local port. */
+  private Map<Integer, Long> sum(java.util.function.ToLongFunction<FlowRecord> counter) {
+    return out.stream()
+        .collect(Collectors.groupingBy(FlowRecord::getLocalPort, Collectors.summingLong(counter)));
   }
 
   @Test
@@ -413,6 +706,7 @@ class FlowTableTest {
     int pid;
     String comm = "";
     int flags;
+    InetAddress localOverride;
 
     EventBuilder(
         FlowEventType type,
@@ -478,6 +772,11 @@ class FlowTableTest {
       return this;
     }
 
+    EventBuilder local(String address) throws UnknownHostException {
+      this.localOverride = InetAddress.getByName(address);
+      return this;
+    }
+
     EventBuilder state(TcpState state) {
       this.now = state;
       return this;
@@ -485,7 +784,10 @@ class FlowTableTest {
 
     FlowEvent build() {
       try {
-        InetAddress local = address != null ? address : InetAddress.getByName("127.0.0.2");
+        InetAddress local =
+            localOverride != null
+                ? localOverride
+                : address != null ? address : InetAddress.getByName("127.0.0.2");
         InetAddress remote = address != null ? address : InetAddress.getByName("127.0.0.3");
         return new FlowEvent(
             type,

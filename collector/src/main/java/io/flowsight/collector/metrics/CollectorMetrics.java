@@ -139,6 +139,9 @@ public final class CollectorMetrics {
     attributionPoints = new CounterDataPoint[End.values().length][statuses.length];
     for (End end : End.values()) {
       for (AttributionStatus s : statuses) {
+        if (s == AttributionStatus.UNKNOWN) {
+          continue; // the schema's default for symbols added later; the collector never sets it
+        }
         attributionPoints[end.ordinal()][s.ordinal()] =
             attributions.labelValues(end.name().toLowerCase(Locale.ROOT), s.name());
       }

@@ -263,7 +263,9 @@ class CollectorPoisonIT {
 
   /**
    * Registers a schema that is not valid Avro, straight through the registry's API; null when the
-   * registry refuses to store it (then the unit tests alone cover that poison).
+   * registry refuses to store it. Apicurio Registry 3.3 refuses it (HTTP 422, "Failed to discover
+   * artifact type from content"): then the schema id of another type ({@code wrong-type-schema}) is
+   * the registry-served poison, and the unit tests cover UNPARSABLE_SCHEMA.
    */
   private static Integer registerUnparsable(LocalStack stack, String subject) throws Exception {
     String body = "{\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"Cut\\\"\"}";

@@ -2,8 +2,10 @@ package io.flowsight.collector;
 
 import io.flowsight.collector.config.CollectorConfig;
 import io.flowsight.collector.config.CollectorOptions;
+import io.flowsight.collector.internals.DeadLetter;
 import io.flowsight.collector.metrics.CollectorMetrics;
 import io.flowsight.ops.OpsServer;
+import io.flowsight.schemas.serde.AvroLimits;
 import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SchemaRegistryClient;
 import io.flowsight.schemas.serde.SerdeException;
@@ -11,12 +13,18 @@ import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.Settings;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
@@ -44,6 +52,8 @@ public final class CollectorMain {
   private CollectorMain() {}
 
   public static void main(String[] args) {
+    // Before any record is decoded: Avro reads its length limits once.
+    AvroLimits.install();
     System.exit(run(args, System.getenv(), System.out, System.err));
   }
 
@@ -84,6 +94,11 @@ public final class CollectorMain {
                   config.outputTopic(),
                   config.deadLetterTopic(),
                   config.partitions());
+      String tooSmall = deadLetterTopicTooSmall(admin, config.deadLetterTopic());
+      if (tooSmall != null) {
+        err.println("flowsight collector: " + tooSmall);
+        return EXIT_TOPICS;
+      }
     } catch (TopicSetup.TopicException e) {
       err.println(
           "flowsight collector: "
@@ -118,8 +133,11 @@ public final class CollectorMain {
         settings.holdBack());
     log.debug("topology:\n{}", topology.describe());
 
-    KafkaStreams streams = new KafkaStreams(topology, CollectorRuntime.streamsProperties(config));
-    CollectorRuntime.handleThreadFailures(streams);
+    Properties streamsProperties = CollectorRuntime.streamsProperties(config);
+    streamsProperties.put(DeadLetterProductionExceptionHandler.METRICS, metrics);
+    KafkaStreams streams = new KafkaStreams(topology, streamsProperties);
+    CollectorHealth health = new CollectorHealth();
+    CollectorRuntime.handleThreadFailures(streams, health, metrics);
     CollectorRuntime.bridgeMetrics(streams, metrics);
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicInteger exit = new AtomicInteger(0);
@@ -140,7 +158,7 @@ public final class CollectorMain {
                 config.metricsHost(),
                 config.metricsPort(),
                 metrics.registry(),
-                () -> CollectorRuntime.health(streams));
+                () -> CollectorRuntime.health(streams, health));
       } catch (IOException e) {
         err.println(
             "flowsight collector: cannot open the metrics endpoint on "
@@ -177,6 +195,42 @@ public final class CollectorMain {
       streams.close(CollectorRuntime.CLOSE_TIMEOUT);
     }
     return exit.get();
+  }
+
+  /**
+   * A dead-letter topic whose {@code max.message.bytes} is below the largest dead letter would
+   * refuse the largest poison, and under exactly-once abort the transaction it is in: refuse to
+   * start, naming the setting. Null when the topic takes every dead letter (or cannot be read).
+   */
+  private static String deadLetterTopicTooSmall(Admin admin, String topic) {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    try {
+      Config topicConfig =
+          admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+      ConfigEntry entry = topicConfig == null ? null : topicConfig.get("max.message.bytes");
+      if (entry == null || entry.value() == null) {
+        return null;
+      }
+      long max = Long.parseLong(entry.value());
+      if (max >= DeadLetter.MAX_ENVELOPE_BYTES) {
+        return null;
+      }
+      return "the dead-letter topic "
+          + topic
+          + " takes messages of at most "
+          + max
+          + " bytes (max.message.bytes), but a dead letter can be "
+          + DeadLetter.MAX_ENVELOPE_BYTES
+          + ": raise it, e.g. kafka-configs --alter --entity-type topics --entity-name "
+          + topic
+          + " --add-config max.message.bytes=1048588";
+    } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
+      log.warn("cannot read max.message.bytes of {}: {}", topic, e.toString());
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   private static void usage(PrintStream out) {

@@ -43,18 +43,31 @@ public final class CollectorRuntime {
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 10);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+    // A dead letter Kafka refuses for itself is dropped and counted, not a stopped thread.
+    p.put(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterProductionExceptionHandler.class);
+    p.put(DeadLetterProductionExceptionHandler.DEAD_LETTER_TOPIC, c.deadLetterTopic());
     c.kafkaProperties().forEach(p::put);
     return p;
   }
 
   /**
-   * A registry-side failure (schema registry unreachable) or another infrastructure error stops a
-   * stream thread: replace it after a pause, so it retries from the last commit.
+   * A stream thread that fails is replaced after a pause, and retries from the last commit: a
+   * registry or broker that cannot be reached is waited for (DEGRADED), a failure that keeps
+   * recurring for the same cause turns {@code /health} DOWN ({@link CollectorHealth}).
    */
-  public static void handleThreadFailures(KafkaStreams streams) {
+  public static void handleThreadFailures(
+      KafkaStreams streams, CollectorHealth health, CollectorMetrics metrics) {
     streams.setUncaughtExceptionHandler(
         e -> {
-          log.error("stream thread failed, replacing it in 5 s: {}", e.toString(), e);
+          CollectorHealth.Failure failure = health.threadFailed(e, System.currentTimeMillis());
+          metrics.threadReplaced(failure.infrastructure());
+          log.error(
+              "stream thread failed ({}), replacing it in 5 s: {}",
+              failure.infrastructure() ? "infrastructure" : "fault",
+              failure.description(),
+              e);
           try {
             Thread.sleep(5_000);
           } catch (InterruptedException ie) {
@@ -104,15 +117,56 @@ public final class CollectorRuntime {
         .register(metrics.registry());
   }
 
-  /** Healthy while running or rebalancing. */
-  public static OpsServer.Health health(KafkaStreams streams) {
+  /**
+   * 200 while Kafka Streams is running or rebalancing and no thread keeps failing for the same
+   * cause (status UP, or DEGRADED while the broker or registry is away); else 503 (DOWN), with the
+   * reason.
+   */
+  public static OpsServer.Health health(KafkaStreams streams, CollectorHealth health) {
     KafkaStreams.State state = streams.state();
-    boolean healthy =
+    boolean running =
         state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
     long threads = streams.metadataForLocalThreads().size();
-    return new OpsServer.Health(
-        healthy,
-        "{\"healthy\":" + healthy + ",\"state\":\"" + state + "\",\"threads\":" + threads + "}");
+    CollectorHealth.Verdict verdict = health.verdict(System.currentTimeMillis());
+    CollectorHealth.Status status = running ? verdict.status() : CollectorHealth.Status.DOWN;
+    String reason =
+        running ? verdict.reason() : "Kafka Streams is " + state + ", not RUNNING or REBALANCING";
+    boolean healthy = status != CollectorHealth.Status.DOWN;
+    StringBuilder json =
+        new StringBuilder()
+            .append("{\"healthy\":")
+            .append(healthy)
+            .append(",\"status\":\"")
+            .append(status)
+            .append("\",\"state\":\"")
+            .append(state)
+            .append("\",\"threads\":")
+            .append(threads)
+            .append(",\"reason\":");
+    if (reason == null) {
+      json.append("null");
+    } else {
+      json.append('"').append(jsonEscape(reason)).append('"');
+    }
+    return new OpsServer.Health(healthy, json.append('}').toString());
+  }
+
+  private static String jsonEscape(String s) {
+    StringBuilder out = new StringBuilder(s.length() + 16);
+    for (char ch : s.toCharArray()) {
+      switch (ch) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        default -> {
+          if (ch < 0x20) {
+            out.append(String.format("\\u%04x", (int) ch));
+          } else {
+            out.append(ch);
+          }
+        }
+      }
+    }
+    return out.toString();
   }
 
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);

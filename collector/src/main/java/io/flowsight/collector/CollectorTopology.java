@@ -112,7 +112,7 @@ public final class CollectorTopology {
         .map(
             (k, v) -> {
               DeadLetter letter = ((DeadLettered) v).letter();
-              return KeyValue.pair(letter.key(), letter.envelope());
+              return KeyValue.pair(letter.kafkaKey(), letter.envelope());
             },
             Named.as("dead-letter-envelope"))
         .to(

@@ -36,14 +36,7 @@ final class CollectorDriver implements AutoCloseable {
   static final Instant T0 = Instant.parse("2026-03-02T10:00:00Z");
 
   final CollectorMetrics metrics = new CollectorMetrics();
-  final Topics topics =
-      Topics.of(
-          Topics.DEFAULT_FLOWS,
-          Topics.DEFAULT_IDENTITIES,
-          Topics.DEFAULT_AGGREGATED,
-          Topics.DEFAULT_DEAD_LETTERS,
-          new PlainAvroSerde<>(FlowRecord.class),
-          new PlainAvroSerde<>(IpIdentityChange.class));
+  final Topics topics;
   final TopologyTestDriver driver;
   final TestInputTopic<byte[], byte[]> flows;
   final TestInputTopic<byte[], byte[]> identities;
@@ -52,6 +45,20 @@ final class CollectorDriver implements AutoCloseable {
   private final Path stateDir;
 
   CollectorDriver(CollectorSettings settings) {
+    this(
+        settings,
+        Topics.of(
+            Topics.DEFAULT_FLOWS,
+            Topics.DEFAULT_IDENTITIES,
+            Topics.DEFAULT_AGGREGATED,
+            Topics.DEFAULT_DEAD_LETTERS,
+            new PlainAvroSerde<>(FlowRecord.class),
+            new PlainAvroSerde<>(IpIdentityChange.class)));
+  }
+
+  /** With the given input serdes (the registry's wire format, over a table of schemas). */
+  CollectorDriver(CollectorSettings settings, Topics topics) {
+    this.topics = topics;
     try {
       Path base = Path.of("target", "streams-state");
       Files.createDirectories(base);

@@ -5,7 +5,9 @@ import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.AddressFamily;
 import io.flowsight.schemas.FlowKind;
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.IdentityAction;
 import io.flowsight.schemas.IpIdentityChange;
+import io.flowsight.schemas.Protocol;
 import io.flowsight.schemas.Side;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -19,6 +21,18 @@ public final class FlowValidation {
   private FlowValidation() {}
 
   public static String problem(FlowRecord r) {
+    if (r.getKind() == FlowKind.UNKNOWN) {
+      return unknownSymbol("kind");
+    }
+    if (r.getProtocol() == Protocol.UNKNOWN) {
+      return unknownSymbol("protocol");
+    }
+    if (r.getAddressFamily() == AddressFamily.UNKNOWN) {
+      return unknownSymbol("addressFamily");
+    }
+    if (r.getSide() == Side.UNKNOWN) {
+      return unknownSymbol("side");
+    }
     String p = address("localIp", r.getLocalIp(), r.getAddressFamily());
     if (p == null) {
       p = address("remoteIp", r.getRemoteIp(), r.getAddressFamily());
@@ -107,6 +121,12 @@ public final class FlowValidation {
   }
 
   public static String problem(IpIdentityChange c) {
+    if (c.getAction() == IdentityAction.UNKNOWN) {
+      return unknownSymbol("action");
+    }
+    if (c.getAddressFamily() == AddressFamily.UNKNOWN) {
+      return unknownSymbol("addressFamily");
+    }
     String p = address("ip", c.getIp(), c.getAddressFamily());
     if (p != null) {
       return p;
@@ -126,6 +146,22 @@ public final class FlowValidation {
       return "source is empty";
     }
     return null;
+  }
+
+  /** The detail of a dead letter whose enum field holds a symbol this collector does not know. */
+  public static final String UNKNOWN_SYMBOL = "a symbol this collector does not know";
+
+  /**
+   * An enum read as its default {@code UNKNOWN}: the writer used a newer schema with a symbol added
+   * after this collector was built. Mapping it to a real value would misreport the flow (an unknown
+   * protocol counted as TCP, an unknown side taken for the server), so the record is rejected.
+   */
+  private static String unknownSymbol(String field) {
+    return field
+        + " is "
+        + UNKNOWN_SYMBOL
+        + " (written with a newer schema, read as UNKNOWN): upgrade the collector to one that"
+        + " knows it";
   }
 
   private static boolean port(int p) {

@@ -42,6 +42,8 @@ public final class CollectorMetrics {
   private final Counter flowsAggregated;
   private final Counter afterClose;
   private final Counter keyMismatch;
+  private final Counter deadLettersUnwritten;
+  private final Counter threadReplacements;
 
   private final CounterDataPoint flowsIn;
   private final CounterDataPoint identitiesIn;
@@ -145,12 +147,31 @@ public final class CollectorMetrics {
                 "Flow records whose key is not their local IP's text: aggregated, but their"
                     + " heartbeat is ignored (it would land in another partition's store)")
             .register(registry);
+    deadLettersUnwritten =
+        Counter.builder()
+            .name("flowsight_collector_dead_letters_unwritten_total")
+            .help(
+                "Dead letters Kafka refused to store, by reason (too_large, invalid_record): the"
+                    + " bad record is lost, the collector goes on")
+            .labelNames("reason")
+            .register(registry);
+    threadReplacements =
+        Counter.builder()
+            .name("flowsight_collector_thread_replacements_total")
+            .help(
+                "Stream threads that failed and were replaced, by kind (infrastructure: broker or"
+                    + " registry unreachable; fault: anything else)")
+            .labelNames("kind")
+            .register(registry);
     flowsIn = recordsIn.labelValues("flows");
     identitiesIn = recordsIn.labelValues("identities");
     AttributionStatus[] statuses = AttributionStatus.values();
     attributionPoints = new CounterDataPoint[End.values().length][statuses.length];
     for (End end : End.values()) {
       for (AttributionStatus s : statuses) {
+        if (s == AttributionStatus.UNKNOWN) {
+          continue; // the schema's default for symbols added later; the collector never sets it
+        }
         attributionPoints[end.ordinal()][s.ordinal()] =
             attributions.labelValues(end.name().toLowerCase(Locale.ROOT), s.name());
       }
@@ -226,5 +247,15 @@ public final class CollectorMetrics {
 
   public void keyMismatch() {
     keyMismatch.inc();
+  }
+
+  /** Kafka refused to store a dead letter ({@code reason}: too_large, invalid_record). */
+  public void deadLetterUnwritten(String reason) {
+    deadLettersUnwritten.labelValues(reason).inc();
+  }
+
+  /** A stream thread failed and is replaced; {@code infrastructure}: the broker's or registry's. */
+  public void threadReplaced(boolean infrastructure) {
+    threadReplacements.labelValues(infrastructure ? "infrastructure" : "fault").inc();
   }
 }

@@ -97,6 +97,10 @@ public final class PublishedStateReader {
               || !Objects.equals(sourceInstance, change.getSourceInstance())) {
             continue;
           }
+          if (change.getAction() == IdentityAction.UNKNOWN) {
+            // An action added by a newer version: neither an assignment nor a removal we can fold.
+            continue;
+          }
           mine++;
           state
               .computeIfAbsent(IdentityChanges.targetOf(change), t -> new HashMap<>())

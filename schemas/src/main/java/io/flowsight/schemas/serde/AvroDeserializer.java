@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaCompatibility.SchemaPairCompatibility;
+import org.apache.avro.SystemLimitException;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.DecoderFactory;
@@ -22,22 +25,42 @@ import org.apache.kafka.common.serialization.Deserializer;
  * the reader's class, so records written with an older compatible schema read fine.
  *
  * <p>Every malformed input fails with a {@link SerdeException} naming what is wrong: a wrong magic
- * byte, a truncated record, an unknown schema id, an unreachable registry.
+ * byte, a truncated record, a length beyond {@link AvroLimits}, an unknown schema id, a schema the
+ * registry returns but that does not parse or is not of the reader's type, an unreachable registry.
+ * What is wrong with a schema id is remembered: a schema that does not parse, or does not fit the
+ * reader, is not fetched again for every record that names it; an unknown id is asked again after
+ * {@link #UNKNOWN_ID_RETRY_NANOS} (the registry may have been restored meanwhile).
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
 
   /** Key of the reader class when built by Kafka from a configuration map. */
   public static final String READER_CLASS = "flowsight.avro.reader.class";
 
-  private SchemaRegistryClient registry;
+  /** How long an unknown schema id is answered from memory before the registry is asked again. */
+  static final long UNKNOWN_ID_RETRY_NANOS = 30_000_000_000L;
+
+  static {
+    // Before the first record is decoded: Avro reads its limits once.
+    AvroLimits.install();
+  }
+
+  private WriterSchemas registry;
   private Schema readerSchema;
   private SpecificData model;
   private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
+  /**
+   * Schema ids that cannot be read, with the failure to repeat: for good, or until {@code
+   * retryAtNanos} ({@link System#nanoTime()}).
+   */
+  private final Map<Integer, Refused> refused = new ConcurrentHashMap<>();
+
+  private record Refused(SerdeException failure, boolean permanent, long retryAtNanos) {}
+
   /** For Kafka's reflective construction; {@link #configure} must be called before use. */
   public AvroDeserializer() {}
 
-  public AvroDeserializer(SchemaRegistryClient registry, Class<T> readerClass) {
+  public AvroDeserializer(WriterSchemas registry, Class<T> readerClass) {
     this.registry = registry;
     setReaderClass(readerClass);
   }
@@ -102,7 +125,7 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
               topic, data[0] & 0xff));
     }
     int id = ByteBuffer.wrap(data, 1, 4).getInt(); // big-endian
-    DatumReader<T> reader = readers.computeIfAbsent(id, this::newReader);
+    DatumReader<T> reader = reader(id);
     BinaryDecoder decoder =
         DecoderFactory.get()
             .binaryDecoder(
@@ -110,6 +133,19 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     T record;
     try {
       record = reader.read(null, decoder);
+    } catch (SystemLimitException | UnsupportedOperationException e) {
+      // UnsupportedOperationException: Avro's check of a length beyond what a Java array holds.
+      throw new SerdeException(
+          Reason.LIMIT_EXCEEDED,
+          "record from topic "
+              + topic
+              + " (schema id "
+              + id
+              + ", "
+              + data.length
+              + " bytes) has a length or count prefix beyond the decoder's limit: "
+              + e.getMessage(),
+          e);
     } catch (EOFException | ArrayIndexOutOfBoundsException e) {
       throw truncated(topic, id, data.length, e);
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
@@ -150,8 +186,60 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
         e);
   }
 
+  private DatumReader<T> reader(int id) {
+    DatumReader<T> reader = readers.get(id);
+    if (reader != null) {
+      return reader;
+    }
+    Refused known = refused.get(id);
+    if (known != null && (known.permanent() || System.nanoTime() - known.retryAtNanos() < 0)) {
+      throw known.failure();
+    }
+    try {
+      reader = readers.computeIfAbsent(id, this::newReader);
+      refused.remove(id);
+      return reader;
+    } catch (SerdeException e) {
+      switch (e.reason()) {
+        case UNPARSABLE_SCHEMA, WRONG_SCHEMA ->
+            // A schema id's content never changes: this id stays unreadable.
+            refused.put(id, new Refused(e, true, 0));
+        case UNKNOWN_SCHEMA_ID ->
+            refused.put(id, new Refused(e, false, System.nanoTime() + UNKNOWN_ID_RETRY_NANOS));
+        default -> {
+          // The registry's trouble, not the id's: ask again with the next record.
+        }
+      }
+      throw e;
+    }
+  }
+
   private DatumReader<T> newReader(int id) {
     Schema writerSchema = registry.schemaById(id);
+    SchemaPairCompatibility fit =
+        SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writerSchema);
+    if (fit.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+      throw new SerdeException(
+          Reason.WRONG_SCHEMA,
+          "schema id "
+              + id
+              + " is "
+              + describe(writerSchema)
+              + ", which cannot be read as "
+              + readerSchema.getFullName()
+              + ": "
+              + fit.getResult().getIncompatibilities().stream()
+                  .map(i -> i.getType() + " at " + i.getLocation() + " (" + i.getMessage() + ")")
+                  .findFirst()
+                  .orElse(fit.getDescription()));
+    }
     return new SpecificDatumReader<>(writerSchema, readerSchema, model);
+  }
+
+  private static String describe(Schema schema) {
+    return switch (schema.getType()) {
+      case RECORD, ENUM, FIXED -> "a " + schema.getType().getName() + " " + schema.getFullName();
+      default -> "a " + schema.getType().getName();
+    };
   }
 }

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * first time it is seen (look up, set compatibility on a new subject, register) and none after, so
  * serializing a record never touches the network.
  */
-public final class SchemaRegistryClient {
+public final class SchemaRegistryClient implements WriterSchemas {
 
   /** The compatibility level the client sets on the subjects it creates. */
   public static final String SUBJECT_COMPATIBILITY = "BACKWARD";
@@ -67,8 +67,10 @@ public final class SchemaRegistryClient {
   /**
    * The schema registered under {@code id}.
    *
-   * @throws SerdeException {@link Reason#UNKNOWN_SCHEMA_ID} when the registry has no such id
+   * @throws SerdeException {@link Reason#UNKNOWN_SCHEMA_ID} when the registry has no such id,
+   *     {@link Reason#UNPARSABLE_SCHEMA} when what it has is not a valid Avro schema
    */
+  @Override
   public Schema schemaById(int id) {
     return schemasById.computeIfAbsent(id, this::fetchSchema);
   }
@@ -173,8 +175,17 @@ public final class SchemaRegistryClient {
     try {
       return new Schema.Parser().parse(text);
     } catch (RuntimeException e) {
+      // The registry answered: the record names a schema that cannot be read, which is about
+      // the record (and every record with this id), not about the registry.
       throw new SerdeException(
-          Reason.REGISTRY_ERROR, "schema id " + id + " is not a valid Avro schema: " + e, e);
+          Reason.UNPARSABLE_SCHEMA,
+          "schema id "
+              + id
+              + " from the registry at "
+              + config.registryUrl()
+              + " is not a valid Avro schema: "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -17,8 +17,20 @@ public final class SerdeException extends SerializationException {
     TRUNCATED,
     /** The Avro body does not decode with the writer schema (garbage, or trailing bytes). */
     MALFORMED,
+    /**
+     * A length or count in the Avro body is beyond the decoder's limits ({@link AvroLimits}): a
+     * corrupt or hostile length prefix, refused before anything is allocated.
+     */
+    LIMIT_EXCEEDED,
     /** The registry does not know the schema id written in the record. */
     UNKNOWN_SCHEMA_ID,
+    /** The registry returned the record's writer schema, but it is not a valid Avro schema. */
+    UNPARSABLE_SCHEMA,
+    /**
+     * The record's writer schema is valid but cannot be read as the reader's type (another record
+     * type, a removed field without a default): it was written for another topic or contract.
+     */
+    WRONG_SCHEMA,
     /** Auto-registration is off and the schema is not registered under the subject. */
     SCHEMA_NOT_REGISTERED,
     /** The registry refused a new schema version as incompatible with the subject's history. */

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.Protocol;
 import io.flowsight.schemas.serde.SerdeException.Reason;
 import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.SampleFlows;
+import io.flowsight.testing.SchemaVersions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -136,6 +139,75 @@ class RegistrySerdeIT {
             .deserialize(topic, bytes);
 
     assertThat(read).isEqualTo(record);
+  }
+
+  @Test
+  void shouldReadARecordOfAnOlderWriterRegisteredBeforeTheCurrentSchema(LocalStack stack) {
+    String topic = stack.uniqueTopic("flows-raw-v1");
+    String subject = topic + "-value";
+    SchemaRegistryClient registry =
+        new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl()));
+    // The version before: no localIdentity, enums without their UNKNOWN default.
+    Schema older = SchemaVersions.older(FlowRecord.getClassSchema(), "localIdentity");
+    int olderId = registry.idFor(subject, older);
+    // The current schema is a compatible (BACKWARD) successor of it: the registry accepts it.
+    int currentId = registry.idFor(subject, FlowRecord.getClassSchema());
+    assertThat(currentId).isNotEqualTo(olderId);
+    FlowRecord record = new SampleFlows(11).next();
+    byte[] bytes = SchemaVersions.wire(olderId, older, SchemaVersions.convert(record, older));
+
+    // A reader that knows nothing but the id in the record (no cache).
+    FlowRecord read =
+        new AvroDeserializer<>(
+                new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())),
+                FlowRecord.class)
+            .deserialize(topic, bytes);
+
+    assertThat(read).isEqualTo(FlowRecord.newBuilder(record).setLocalIdentity(null).build());
+  }
+
+  @Test
+  void shouldReadARecordOfANewerWriterWithAnAddedFieldAndEnumSymbol(LocalStack stack) {
+    String topic = stack.uniqueTopic("flows-raw-v1");
+    String subject = topic + "-value";
+    SchemaRegistryClient registry =
+        new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl()));
+    registry.idFor(subject, FlowRecord.getClassSchema());
+    // The next version: Protocol gains SCTP, the record a long field with a default.
+    Schema newer = SchemaVersions.newer(FlowRecord.getClassSchema(), "Protocol", "SCTP", "ecn");
+    int newerId = registry.idFor(subject, newer);
+    FlowRecord record = new SampleFlows(12).next();
+    GenericRecord tcp = SchemaVersions.convert(record, newer);
+    tcp.put("ecn", 3L);
+    GenericRecord sctp = SchemaVersions.convert(record, newer);
+    sctp.put("protocol", SchemaVersions.symbol(newer, "protocol", "SCTP"));
+    AvroDeserializer<FlowRecord> current =
+        new AvroDeserializer<>(
+            new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())),
+            FlowRecord.class);
+
+    FlowRecord readTcp = current.deserialize(topic, SchemaVersions.wire(newerId, newer, tcp));
+    FlowRecord readSctp = current.deserialize(topic, SchemaVersions.wire(newerId, newer, sctp));
+
+    assertThat(readTcp).isEqualTo(record);
+    assertThat(readSctp.getProtocol()).isEqualTo(Protocol.UNKNOWN);
+    assertThat(FlowRecord.newBuilder(readSctp).setProtocol(Protocol.TCP).build()).isEqualTo(record);
+  }
+
+  @Test
+  void shouldNameAWriterSchemaOfAnotherType(LocalStack stack) {
+    String topic = stack.uniqueTopic("flows-raw-v1");
+    SchemaRegistryClient registry =
+        new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl()));
+    int stringId = registry.idFor(topic + "-other-value", Schema.create(Schema.Type.STRING));
+    byte[] bytes = SchemaVersions.wire(stringId, Schema.create(Schema.Type.STRING), "hello");
+
+    assertThatThrownBy(
+            () -> new AvroDeserializer<>(registry, FlowRecord.class).deserialize(topic, bytes))
+        .isInstanceOf(SerdeException.class)
+        .hasMessageContaining("schema id " + stringId + " is a string")
+        .extracting(e -> ((SerdeException) e).reason())
+        .isEqualTo(Reason.WRONG_SCHEMA);
   }
 
   @Test

@@ -24,12 +24,9 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -80,12 +77,21 @@ class EndToEndIT {
             + "\n    zone: zone-b\n");
 
     druid.submitSupervisor(
-        repositoryFile("deploy/druid/flows-supervisor.json"),
+        Repository.file("deploy/druid/flows-supervisor.json"),
         dataSource,
         aggregatedTopic,
         stack.bootstrapServers());
-    Process collector =
-        startCollector(stack, rawTopic, identityTopic, aggregatedTopic, "e2e-collector-" + run);
+    CollectorProcess collector =
+        CollectorProcess.start(
+            stack.bootstrapServers(),
+            stack.registryUrl(),
+            rawTopic,
+            identityTopic,
+            aggregatedTopic,
+            aggregatedTopic + "-dlq",
+            "e2e-collector-" + run,
+            dir.resolve("collector-state"),
+            dir.resolve("collector.log"));
     SidecarConfig config =
         SidecarOptions.parse(
                 new String[] {
@@ -136,10 +142,7 @@ class EndToEndIT {
       assertThat(row.path("observedBy").asText()).isEqualTo("BOTH");
     } finally {
       sidecar.close();
-      collector.destroy();
-      if (!collector.waitFor(30, TimeUnit.SECONDS)) {
-        collector.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
+      collector.close();
       druid.terminateSupervisor(dataSource);
     }
   }
@@ -232,53 +235,5 @@ class EndToEndIT {
     }
     throw new AssertionError(
         "Druid did not show " + CONNECTIONS + " connections within " + timeout + ": " + rows);
-  }
-
-  private Process startCollector(
-      LocalStack stack, String rawTopic, String identityTopic, String aggregatedTopic, String appId)
-      throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("io.flowsight.collector.CollectorMain");
-    command.addAll(
-        List.of(
-            "--bootstrap-servers",
-            stack.bootstrapServers(),
-            "--registry-url",
-            stack.registryUrl(),
-            "--flows-topic",
-            rawTopic,
-            "--identity-topic",
-            identityTopic,
-            "--output-topic",
-            aggregatedTopic,
-            "--dlq-topic",
-            aggregatedTopic + "-dlq",
-            "--application-id",
-            appId,
-            "--window",
-            "10s",
-            "--grace",
-            "2s",
-            "--state-dir",
-            dir.resolve("collector-state").toString(),
-            "--metrics-address",
-            "127.0.0.1:0"));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("collector.log").toFile())
-        .start();
-  }
-
-  private static Path repositoryFile(String relative) {
-    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-      if (Files.exists(d.resolve(relative))) {
-        return d.resolve(relative);
-      }
-    }
-    throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
   }
 }

@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -225,6 +226,17 @@ class CollectorCrashIT {
         counted.size(),
         TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedAt));
     assertThat(connections).isEqualTo(CONNECTIONS);
+    List<String> wrong = new ArrayList<>();
+    Set<String> keys = new TreeSet<>(truth.keySet());
+    keys.addAll(counted.keySet());
+    for (String key : keys) {
+      List<Long> expected = truth.getOrDefault(key, List.of(0L, 0L, 0L));
+      List<Long> actual = counted.getOrDefault(key, List.of(0L, 0L, 0L));
+      if (!expected.equals(actual)) {
+        wrong.add(key + " [connections, bytes c2s, s2c]: " + actual + " instead of " + expected);
+      }
+    }
+    assertThat(wrong).as("%d of %d keys wrong", wrong.size(), keys.size()).isEmpty();
     assertThat(counted).isEqualTo(truth);
     assertThat(deadLetters(stack, dlq)).isZero();
   }

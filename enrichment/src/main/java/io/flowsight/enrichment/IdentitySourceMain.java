@@ -11,7 +11,6 @@ import io.flowsight.enrichment.source.kubernetes.KubernetesSourceConfig;
 import io.flowsight.enrichment.source.statics.StaticFileException;
 import io.flowsight.enrichment.source.statics.StaticIdentities;
 import io.flowsight.enrichment.source.statics.StaticIdentitySource;
-import io.flowsight.schemas.Identity;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,6 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -122,8 +120,16 @@ public final class IdentitySourceMain implements Runnable {
         description = "Identity topic (env FLOWSIGHT_IDENTITY_TOPIC; default ${DEFAULT-VALUE}).")
     String topic;
 
+    @Option(
+        names = "--read-back-timeout",
+        defaultValue = "${env:FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT:-PT2M}",
+        description =
+            "How long reading back what this source published before may take at start-up, e.g."
+                + " PT2M or 2m (env FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT; default 2m).")
+    Duration readBackTimeout;
+
     PublisherConfig config() {
-      return new PublisherConfig(bootstrapServers, registryUrl, topic);
+      return new PublisherConfig(bootstrapServers, registryUrl, topic, Map.of(), readBackTimeout);
     }
   }
 
@@ -193,10 +199,13 @@ public final class IdentitySourceMain implements Runnable {
               new KubernetesIdentitySource(client, config, publisher, Clock.systemUTC())) {
         source.start();
         log.info(
-            "kubernetes source for cluster {} publishing to {} ({} events at start)",
+            "kubernetes source for cluster {} publishing to {} ({} events at start; read back"
+                + " {} records; undecodable, skipped: {})",
             cluster,
             publisher.topic(),
-            source.eventsPublished());
+            source.eventsPublished(),
+            source.readBack().records(),
+            source.readBack().describeSkipped());
         runUntilStopped(
             Duration.ofSeconds(1),
             () -> {
@@ -254,20 +263,23 @@ public final class IdentitySourceMain implements Runnable {
       StaticIdentities.read(file);
       Logger log = LoggerFactory.getLogger(IdentitySourceMain.class);
       String instance = StaticIdentitySource.instanceOf(file);
-      Map<String, Set<Identity>> published =
-          PublishedStateReader.read(
-              publisher, StaticIdentitySource.SOURCE, instance, Duration.ofMinutes(2));
+      PublishedStateReader.PublishedState readBack =
+          PublishedStateReader.read(publisher, StaticIdentitySource.SOURCE, instance);
       try (KafkaIdentityPublisher sink =
           new KafkaIdentityPublisher(publisher, "flowsight-identity-static")) {
         IdentityReconciler reconciler =
-            new IdentityReconciler(StaticIdentitySource.SOURCE, instance, sink, published);
+            new IdentityReconciler(
+                StaticIdentitySource.SOURCE, instance, sink, readBack.published());
         StaticIdentitySource source = new StaticIdentitySource(file, reconciler);
         source.start();
         log.info(
-            "static source {} published {} events to {}",
+            "static source {} published {} events to {} (read back {} records; undecodable,"
+                + " skipped: {})",
             file,
             reconciler.eventsPublished(),
-            publisher.topic());
+            publisher.topic(),
+            readBack.records(),
+            readBack.describeSkipped());
         if (once) {
           return 0;
         }

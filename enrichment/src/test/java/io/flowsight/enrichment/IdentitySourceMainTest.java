@@ -129,6 +129,48 @@ class IdentitySourceMainTest {
   }
 
   @Test
+  void shouldGiveUpTheReadBackAfterItsTimeoutNamingTheOption() throws Exception {
+    Path file = Files.writeString(dir.resolve("ids.yaml"), "identities: []\n");
+    String[] args = {
+      "static",
+      "--file",
+      file.toString(),
+      "--bootstrap-servers",
+      "127.0.0.1:1",
+      "--registry-url",
+      "http://127.0.0.1:1/apis/ccompat/v7",
+      "--topic",
+      "ids",
+      "--once",
+      "--read-back-timeout",
+      "500ms"
+    };
+
+    long started = System.nanoTime();
+    Result result = run(args);
+
+    // Nothing listens on port 1: the read-back cannot even list the topics.
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.err())
+        .isEqualTo(
+            "flowsight identity static failed: reading back what static "
+                + io.flowsight.enrichment.source.statics.StaticIdentitySource.instanceOf(file)
+                + " published to ids did not finish within --read-back-timeout PT0.5S (before"
+                + " the topic's partitions and end offsets were known): check the broker at"
+                + " 127.0.0.1:1, or raise --read-back-timeout (env"
+                + " FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT)");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+
+    args[args.length - 1] = "0s";
+    assertThat(run(args))
+        .isEqualTo(
+            new Result(
+                2,
+                "flowsight identity static: --read-back-timeout must be positive, e.g. PT2M or 2m"
+                    + " (how long reading back what was published may take at start-up)"));
+  }
+
+  @Test
   void shouldReadDurationsInIsoOrShortForm() {
     assertThat(IdentitySourceMain.duration("PT10M")).isEqualTo(Duration.ofMinutes(10));
     assertThat(IdentitySourceMain.duration("10m")).isEqualTo(Duration.ofMinutes(10));

@@ -2,6 +2,7 @@ package io.flowsight.enrichment.source;
 
 import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SerdeException;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -14,12 +15,18 @@ import java.util.Map;
  * @param topic the identity topic; flag {@code --topic}, default {@value
  *     IdentityChanges#DEFAULT_TOPIC}
  * @param producerOverrides extra Kafka producer settings (security, timeouts); may be empty
+ * @param readBackTimeout how long reading back what was published may take at start-up ({@link
+ *     PublishedStateReader}); flag {@code --read-back-timeout}, environment {@code
+ *     FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT}, default 2 minutes
  */
 public record PublisherConfig(
     String bootstrapServers,
     String registryUrl,
     String topic,
-    Map<String, Object> producerOverrides) {
+    Map<String, Object> producerOverrides,
+    Duration readBackTimeout) {
+
+  public static final Duration DEFAULT_READ_BACK_TIMEOUT = Duration.ofMinutes(2);
 
   public PublisherConfig {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -49,9 +56,30 @@ public record PublisherConfig(
           "--topic: '" + topic + "' is not a Kafka topic name (letters, digits, . _ -)");
     }
     producerOverrides = producerOverrides == null ? Map.of() : Map.copyOf(producerOverrides);
+    if (readBackTimeout == null) {
+      readBackTimeout = DEFAULT_READ_BACK_TIMEOUT;
+    }
+    if (readBackTimeout.isNegative() || readBackTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "--read-back-timeout must be positive, e.g. PT2M or 2m (how long reading back what"
+              + " was published may take at start-up)");
+    }
+  }
+
+  public PublisherConfig(
+      String bootstrapServers,
+      String registryUrl,
+      String topic,
+      Map<String, Object> producerOverrides) {
+    this(bootstrapServers, registryUrl, topic, producerOverrides, DEFAULT_READ_BACK_TIMEOUT);
   }
 
   public PublisherConfig(String bootstrapServers, String registryUrl, String topic) {
     this(bootstrapServers, registryUrl, topic, Map.of());
+  }
+
+  /** The same, with another read-back timeout. */
+  public PublisherConfig withReadBackTimeout(Duration timeout) {
+    return new PublisherConfig(bootstrapServers, registryUrl, topic, producerOverrides, timeout);
   }
 }

@@ -33,6 +33,7 @@ public final class KubernetesIdentitySource implements AutoCloseable {
   private KafkaIdentityPublisher publisher;
   private IdentityReconciler reconciler;
   private KubernetesIdentityWatcher watcher;
+  private PublishedStateReader.PublishedState readBack;
 
   public KubernetesIdentitySource(
       KubernetesClient client,
@@ -47,8 +48,8 @@ public final class KubernetesIdentitySource implements AutoCloseable {
 
   /** Reads back, lists the cluster, publishes the differences; then events follow. */
   public void start() {
-    Map<String, Set<Identity>> published =
-        PublishedStateReader.read(publisherConfig, SOURCE, config.cluster(), config.startTimeout());
+    readBack = PublishedStateReader.read(publisherConfig, SOURCE, config.cluster());
+    Map<String, Set<Identity>> published = readBack.published();
     publisher = new KafkaIdentityPublisher(publisherConfig, "flowsight-identity-kubernetes");
     reconciler = new IdentityReconciler(SOURCE, config.cluster(), publisher, published);
     watcher =
@@ -68,6 +69,11 @@ public final class KubernetesIdentitySource implements AutoCloseable {
   /** Why the source cannot go on (a publish failed), if it cannot. */
   public Optional<RuntimeException> failure() {
     return watcher == null ? Optional.empty() : watcher.failure();
+  }
+
+  /** What the start-up read back from the topic (null before {@link #start}). */
+  public PublishedStateReader.PublishedState readBack() {
+    return readBack;
   }
 
   /** Events published by this run. */

@@ -102,7 +102,10 @@ class StaticIdentitySourceIT {
                 instance,
                 publisher,
                 PublishedStateReader.read(
-                    config, StaticIdentitySource.SOURCE, instance, Duration.ofSeconds(30)));
+                        config.withReadBackTimeout(Duration.ofSeconds(30)),
+                        StaticIdentitySource.SOURCE,
+                        instance)
+                    .published());
         StaticIdentitySource source = new StaticIdentitySource(file, reconciler);
         source.start();
         assertThat(source.poll()).isFalse();

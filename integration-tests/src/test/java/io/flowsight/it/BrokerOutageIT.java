@@ -126,8 +126,7 @@ class BrokerOutageIT {
                   "outage-collector-" + run,
                   dir.resolve("collector-state"),
                   dir.resolve("collector.log"));
-          ServerSocket listener = new ServerSocket(0, 200, InetAddress.getByName(SERVER));
-          ServerSocket markerListener = new ServerSocket(0, 5, InetAddress.getByName(SERVER))) {
+          ServerSocket listener = new ServerSocket(0, 200, InetAddress.getByName(SERVER))) {
         Sidecar sidecar =
             Sidecar.start(
                 config,
@@ -160,21 +159,35 @@ class BrokerOutageIT {
           load.shutdown();
           assertThat(load.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
           int connections = made.get();
-          server.interrupt();
 
-          // Positive end marker: a connection to another port, made after all the load. Its row
-          // proves that the collector processed the sidecar's records up to it.
-          serveOne(markerListener);
-          exchange(markerListener.getLocalPort());
-
+          // Positive end marker: one more connection of the same 4-tuple (so the same
+          // aggregation task), made in a later window than all the load. The collector handles a
+          // 4-tuple's records in order and emits older windows' rows first: once the marker's row
+          // is in the output, every row of the load is before it.
+          long window = 10_000;
+          long markerWindow = (System.currentTimeMillis() / window + 1) * window;
+          Thread.sleep(markerWindow - System.currentTimeMillis() + 500);
+          exchange(listener.getLocalPort());
           Totals totals =
               awaitTotals(
                   bootstrap,
                   aggregated,
                   listener.getLocalPort(),
-                  markerListener.getLocalPort(),
-                  connections,
+                  markerWindow,
                   Duration.ofMinutes(4));
+          server.interrupt();
+          System.out.printf(
+              "broker outage: %d connections made (%d while the broker was down), oldest record"
+                  + " held %.0f s; output: %d connections, %d / %d bytes; sidecar retries %.0f,"
+                  + " dropped %.0f%n",
+              connections,
+              madeDuringOutage,
+              oldestDuringOutage,
+              totals.connections,
+              totals.bytesClientToServer,
+              totals.bytesServerToClient,
+              metrics.value("flowsight_sidecar_output_retries_total"),
+              metrics.value("flowsight_sidecar_output_dropped_total"));
 
           assertThat(madeDuringOutage)
               .as("connections made while the broker was down")
@@ -220,21 +233,6 @@ class BrokerOutageIT {
     return t;
   }
 
-  private static void serveOne(ServerSocket listener) {
-    Thread t =
-        new Thread(
-            () -> {
-              try (Socket accepted = listener.accept()) {
-                answer(accepted);
-              } catch (IOException e) {
-                throw new IllegalStateException(e);
-              }
-            },
-            "marker-server");
-    t.setDaemon(true);
-    t.start();
-  }
-
   private static void answer(Socket accepted) throws IOException {
     readExactly(accepted.getInputStream(), REQUEST_BYTES);
     accepted.getOutputStream().write(new byte[RESPONSE_BYTES]);
@@ -278,15 +276,14 @@ class BrokerOutageIT {
       long bytesClientToServer,
       long bytesServerToClient,
       boolean observedByBoth,
-      long unattributedRows,
-      boolean markerSeen) {}
+      long unattributedRows) {}
 
   /**
-   * Reads the output topic until the marker's row is there and the load's connections add up to
-   * {@code expected} (or the timeout passes); then reads on until a second look changes nothing.
+   * Reads the output topic up to the end marker's row (the first row of the load's 4-tuple in
+   * {@code markerWindow} or later) and sums the load's rows before it.
    */
   private static Totals awaitTotals(
-      String bootstrap, String topic, int port, int markerPort, int expected, Duration timeout)
+      String bootstrap, String topic, int port, long markerWindow, Duration timeout)
       throws Exception {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -303,43 +300,31 @@ class BrokerOutageIT {
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
-      while (System.nanoTime() < deadline && !(marker && connections >= expected)) {
+      while (!marker && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
           JsonNode row = JSON.readTree(r.value());
-          if (!CLIENT.equals(row.path("clientIp").asText())) {
+          if (marker
+              || !CLIENT.equals(row.path("clientIp").asText())
+              || row.path("servicePort").asInt() != port) {
             continue;
           }
-          int servicePort = row.path("servicePort").asInt();
-          if (servicePort == markerPort) {
+          if (row.path("windowStart").asLong() >= markerWindow) {
             marker = true;
-          } else if (servicePort == port) {
-            connections += row.path("connections").asLong();
-            up += row.path("bytesClientToServer").asLong();
-            down += row.path("bytesServerToClient").asLong();
-            both &= "BOTH".equals(row.path("observedBy").asText());
-            if (!"OWNER".equals(row.path("clientAttribution").asText())
-                || !"OWNER".equals(row.path("serverAttribution").asText())) {
-              unattributed++;
-            }
+            continue;
           }
-        }
-      }
-      // Anything counted twice would be on its way now: one more look of 10 s.
-      long settle = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (System.nanoTime() < settle) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
-          JsonNode row = JSON.readTree(r.value());
-          if (CLIENT.equals(row.path("clientIp").asText())
-              && row.path("servicePort").asInt() == port) {
-            connections += row.path("connections").asLong();
-            up += row.path("bytesClientToServer").asLong();
-            down += row.path("bytesServerToClient").asLong();
+          connections += row.path("connections").asLong();
+          up += row.path("bytesClientToServer").asLong();
+          down += row.path("bytesServerToClient").asLong();
+          both &= "BOTH".equals(row.path("observedBy").asText());
+          if (!"OWNER".equals(row.path("clientAttribution").asText())
+              || !"OWNER".equals(row.path("serverAttribution").asText())) {
+            unattributed++;
           }
         }
       }
     }
-    assertThat(marker).as("the end marker's row arrived").isTrue();
-    return new Totals(connections, up, down, both, unattributed, marker);
+    assertThat(marker).as("the end marker's row arrived within " + timeout).isTrue();
+    return new Totals(connections, up, down, both, unattributed);
   }
 
   /** The records in {@code topic} (committed ones), read to the end. */

@@ -22,11 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A long broker outage under load, on the running local pipeline ({@code sudo ./flowsight up}):
- * connections from the demo app frontend (127.0.0.2) to backend (127.0.0.3), each sending 100
- * bytes and receiving 1,000, at a steady rate; Kafka is stopped for {@code --seconds} (the stack
- * script's stop: SIGTERM) and started again. It prints what was made, what the sidecar delivered,
- * dropped or lost, what the collector dead-lettered, what reached Druid against the truth, and how
- * long after the broker's return Druid held every connection.
+ * connections from the demo app frontend (127.0.0.2) to backend (127.0.0.3), each sending 100 bytes
+ * and receiving 1,000, at a steady rate; Kafka is stopped for {@code --seconds} (the stack script's
+ * stop: SIGTERM) and started again. It prints what was made, what the sidecar delivered, dropped or
+ * lost, what the collector dead-lettered, what reached Druid against the truth, and how long after
+ * the broker's return Druid held every connection.
  *
  * <p>Run: {@code sudo ./flowsight bench outage [--seconds 600] [--rate 20]}.
  */
@@ -48,8 +48,9 @@ public final class OutageBenchmark {
         case "--seconds" -> seconds = Long.parseLong(args[++i]);
         case "--rate" -> rate = Double.parseDouble(args[++i]);
         case "--settle" -> settleSeconds = Long.parseLong(args[++i]);
-        default -> throw new IllegalArgumentException(
-            "unknown option " + args[i] + " (use --seconds N, --rate R, --settle N)");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option " + args[i] + " (use --seconds N, --rate R, --settle N)");
       }
     }
     Druid druid = new Druid(router);

@@ -48,7 +48,9 @@ class RegistryOutageIT {
     AtomicBoolean registryUp = new AtomicBoolean(false);
     HttpServer relay = relay(stack.registryUrl(), registryUp);
     String relayUrl =
-        "http://127.0.0.1:" + relay.getAddress().getPort() + URI.create(stack.registryUrl()).getPath();
+        "http://127.0.0.1:"
+            + relay.getAddress().getPort()
+            + URI.create(stack.registryUrl()).getPath();
     SidecarMetrics metrics = new SidecarMetrics();
     KafkaSink sink = new KafkaSink(stack.bootstrapServers(), relayUrl, topic, 1000, metrics);
     try {
@@ -65,8 +67,10 @@ class RegistryOutageIT {
       awaitMetric(metrics, "flowsight_sidecar_records_produced_total", RECORDS);
 
       List<ConsumerRecord<String, FlowRecord>> read = readAll(stack, topic, RECORDS);
-      assertThat(read).extracting(r -> r.value().getSequence()).containsExactlyElementsOf(
-          java.util.stream.LongStream.range(0, RECORDS).boxed().toList());
+      assertThat(read)
+          .extracting(r -> r.value().getSequence())
+          .containsExactlyElementsOf(
+              java.util.stream.LongStream.range(0, RECORDS).boxed().toList());
       for (ConsumerRecord<String, FlowRecord> r : read) {
         assertThat(r.timestamp()).isEqualTo(r.value().getEndTime().toEpochMilli());
         assertThat(r.headers().lastHeader(FlowRecordHeaders.PRODUCED_AT)).isNotNull();
@@ -145,7 +149,8 @@ class RegistryOutageIT {
     Map<String, Object> config = new java.util.HashMap<>(stack.consumerConfig());
     AvroDeserializer<FlowRecord> values =
         new AvroDeserializer<>(
-            new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())), FlowRecord.class);
+            new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())),
+            FlowRecord.class);
     List<ConsumerRecord<String, FlowRecord>> read = new ArrayList<>();
     try (KafkaConsumer<String, FlowRecord> consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), values)) {

@@ -196,7 +196,7 @@ class SidecarIT {
         sink.await(r -> involves(r, ports) && r.getKind() == FlowKind.CLOSED, 2);
     assertThat(closed).hasSize(2);
 
-    for (Side side : Side.values()) {
+    for (Side side : List.of(Side.CLIENT, Side.SERVER)) {
       List<FlowRecord> all = sink.matching(r -> involves(r, ports) && r.getSide() == side);
       assertThat(all.stream().filter(r -> r.getKind() == FlowKind.INTERIM).count())
           .as("INTERIM records of the %s", side)

@@ -74,7 +74,9 @@ public final class AggregateProcessor
   private long[] maxSourceTimestamp;
 
   private long[] lastFlowAt;
-  private long emittedThrough = Long.MIN_VALUE;
+
+  /** Windows starting before this were closed by the last emission (window + grace passed). */
+  private long closedBefore = Long.MIN_VALUE;
 
   public AggregateProcessor(CollectorSettings settings, CollectorMetrics metrics) {
     this.settings = settings;
@@ -101,7 +103,7 @@ public final class AggregateProcessor
     this.maxSourceTimestamp = new long[settings.partitions()];
     this.lastFlowAt = new long[settings.partitions()];
     Arrays.fill(maxSourceTimestamp, Long.MIN_VALUE);
-    this.emittedThrough = Long.MIN_VALUE;
+    this.closedBefore = Long.MIN_VALUE;
     context.schedule(settings.emitInterval(), PunctuationType.WALL_CLOCK_TIME, this::emitClosed);
   }
 
@@ -176,7 +178,7 @@ public final class AggregateProcessor
     Row row = rows.get(rowKey);
     if (row == null) {
       row = Row.start(window, f);
-      if (window <= emittedThrough && !awaited) {
+      if (window < closedBefore && !awaited) {
         metrics.recordAfterClose();
       }
     }
@@ -215,6 +217,7 @@ public final class AggregateProcessor
     if (closedBefore <= 0) {
       return; // no window of a valid flow (times after 1970) is closed yet
     }
+    this.closedBefore = Math.max(this.closedBefore, closedBefore);
     List<KeyValue<Bytes, Row>> due = new ArrayList<>();
     try (KeyValueIterator<Bytes, Row> it =
         rows.range(Row.windowsBefore(0), Row.windowsBefore(closedBefore))) {
@@ -236,7 +239,6 @@ public final class AggregateProcessor
       FlowAggregate aggregate = e.value.toAggregate(windowMs);
       context.forward(new Record<>(aggregate.key(), aggregate, now));
       metrics.aggregateOut();
-      emittedThrough = Math.max(emittedThrough, aggregate.windowStart());
       rows.delete(e.key);
     }
     dropStalePending(closedBefore, now);

@@ -137,8 +137,9 @@ public final class CollectorMetrics {
         Counter.builder()
             .name("flowsight_collector_records_after_close_total")
             .help(
-                "Flow records that reached an aggregate after its window was emitted (collector"
-                    + " lag, a restart): they go out in one more row for that window")
+                "Flow records that started a row for a window already closed (records delivered"
+                    + " after a broker outage, collector lag, a restart): they go out in one more"
+                    + " row for that window, which Druid sums")
             .register(registry);
     keyMismatch =
         Counter.builder()

@@ -101,7 +101,7 @@ public final class SidecarOptions {
       names = "--output-buffer",
       defaultValue = "40000",
       description =
-          "Records held while Kafka or the schema registry is slow or down (about 450 bytes of heap each); more are dropped and counted. Default: ${DEFAULT-VALUE}.")
+          "Records held while Kafka or the schema registry is slow or down (about 460 bytes of heap each); more are dropped and counted. Default: ${DEFAULT-VALUE}.")
   String outputBuffer;
 
   @Option(

@@ -18,8 +18,7 @@ import java.util.UUID;
  * (own address buffers and times per record; observer id, run id and identity shared), keeps
  * 200,000 of them reachable, and prints the retained heap per record after a full collection.
  *
- * <p>Run: {@code mvn -q -pl exporter-sidecar -am test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=io.flowsight.sidecar.bench.QueuedRecordFootprint}
+ * <p>Run: see docs/benchmarks.md ("Sidecar output buffer footprint").
  */
 public final class QueuedRecordFootprint {
 

@@ -15,11 +15,8 @@ import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.Requirements;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -134,7 +131,7 @@ class BrokerOutageIT {
                 new KafkaSink(bootstrap, stack.registryUrl(), raw, config.outputBuffer(), metrics),
                 SidecarMain.localIdentity(config));
         try {
-          Thread server = serve(listener);
+          Thread server = Exchanges.serve(listener, REQUEST_BYTES, RESPONSE_BYTES);
           AtomicInteger made = new AtomicInteger();
           ScheduledExecutorService load = Executors.newSingleThreadScheduledExecutor();
           load.scheduleAtFixedRate(
@@ -213,60 +210,17 @@ class BrokerOutageIT {
     }
   }
 
-  /** Accepts connections until interrupted: reads the request, answers, waits for the FIN. */
-  private static Thread serve(ServerSocket listener) {
-    Thread t =
-        new Thread(
-            () -> {
-              while (!Thread.currentThread().isInterrupted()) {
-                try (Socket accepted = listener.accept()) {
-                  answer(accepted);
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            },
-            "outage-server");
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  private static void answer(Socket accepted) throws IOException {
-    readExactly(accepted.getInputStream(), REQUEST_BYTES);
-    accepted.getOutputStream().write(new byte[RESPONSE_BYTES]);
-    accepted.getOutputStream().flush();
-    accepted.shutdownOutput();
-    readExactly(accepted.getInputStream(), 0);
-  }
-
   /** One connection from CLIENT: 100 bytes up, 1000 down, closed by both. */
   private static void exchange(int port) {
-    try (Socket socket = new Socket()) {
-      socket.bind(new InetSocketAddress(InetAddress.getByName(CLIENT), 0));
-      socket.connect(new InetSocketAddress(InetAddress.getByName(SERVER), port));
-      socket.getOutputStream().write(new byte[REQUEST_BYTES]);
-      socket.getOutputStream().flush();
-      readExactly(socket.getInputStream(), RESPONSE_BYTES);
-      socket.shutdownOutput();
-      readExactly(socket.getInputStream(), 0);
+    try {
+      Exchanges.call(
+          InetAddress.getByName(CLIENT),
+          InetAddress.getByName(SERVER),
+          port,
+          REQUEST_BYTES,
+          RESPONSE_BYTES);
     } catch (IOException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void readExactly(InputStream in, int bytes) throws IOException {
-    byte[] buffer = new byte[4096];
-    int left = bytes;
-    while (left > 0) {
-      int n = in.read(buffer, 0, Math.min(buffer.length, left));
-      if (n < 0) {
-        throw new IOException("stream ended with " + left + " bytes unread");
-      }
-      left -= n;
-    }
-    if (bytes == 0 && in.read() != -1) {
-      throw new IOException("expected the peer's FIN");
     }
   }
 

@@ -15,18 +15,13 @@ import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.Requirements;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -126,6 +121,7 @@ class EndToEndIT {
       long markerWindow;
       try (ServerSocket listener = new ServerSocket(0, 50, server)) {
         servicePort = listener.getLocalPort();
+        Exchanges.serve(listener, REQUEST_BYTES, RESPONSE_BYTES);
         exchange(listener, CONNECTIONS);
         // Positive end marker: one more connection of the same 4-tuple in a later window (the
         // collector's are 10 s). Its rows follow the others through the collector and the
@@ -164,50 +160,15 @@ class EndToEndIT {
    * Connections from 127.0.0.2 to {@code listener} on 127.0.0.3: the client sends 1000 bytes, the
    * server 5000.
    */
-  private static void exchange(ServerSocket listener, int connections) throws Exception {
+  private static void exchange(ServerSocket listener, int connections) throws IOException {
     InetAddress client = InetAddress.getByName("127.0.0.2");
-    CompletableFuture<Void> serving =
-        CompletableFuture.runAsync(
-            () -> {
-              for (int i = 0; i < connections; i++) {
-                try (Socket accepted = listener.accept()) {
-                  readExactly(accepted.getInputStream(), REQUEST_BYTES);
-                  accepted.getOutputStream().write(new byte[RESPONSE_BYTES]);
-                  accepted.getOutputStream().flush();
-                  accepted.shutdownOutput();
-                  readExactly(accepted.getInputStream(), 0);
-                } catch (IOException e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-            });
     for (int i = 0; i < connections; i++) {
-      try (Socket socket = new Socket()) {
-        socket.bind(new InetSocketAddress(client, 0));
-        socket.connect(new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort()));
-        OutputStream out = socket.getOutputStream();
-        out.write(new byte[REQUEST_BYTES]);
-        out.flush();
-        readExactly(socket.getInputStream(), RESPONSE_BYTES);
-        socket.shutdownOutput();
-      }
-    }
-    serving.get();
-  }
-
-  /** Reads exactly {@code bytes}, then expects the end of the stream. */
-  private static void readExactly(InputStream in, int bytes) throws IOException {
-    byte[] buffer = new byte[8192];
-    int left = bytes;
-    while (left > 0) {
-      int n = in.read(buffer, 0, Math.min(buffer.length, left));
-      if (n < 0) {
-        throw new IOException("stream ended with " + left + " bytes unread");
-      }
-      left -= n;
-    }
-    if (bytes == 0 && in.read() != -1) {
-      throw new IOException("expected the peer's FIN");
+      Exchanges.call(
+          client,
+          listener.getInetAddress(),
+          listener.getLocalPort(),
+          REQUEST_BYTES,
+          RESPONSE_BYTES);
     }
   }
 

@@ -2,11 +2,8 @@ package io.flowsight.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,7 +59,7 @@ public final class OutageBenchmark {
     InetAddress server = InetAddress.getByName("127.0.0.3");
     try (ServerSocket listener = new ServerSocket(0, 200, server)) {
       int port = listener.getLocalPort();
-      Thread serving = serve(listener);
+      Thread serving = Exchanges.serve(listener, REQUEST_BYTES, RESPONSE_BYTES);
       Metrics sidecar0 = Metrics.scrape(sidecarMetrics);
       Metrics collector0 = Metrics.scrape(collectorMetrics);
       AtomicLong made = new AtomicLong();
@@ -70,8 +67,11 @@ public final class OutageBenchmark {
       long periodMicros = Math.round(1_000_000 / rate);
       load.scheduleAtFixedRate(
           () -> {
-            if (exchange(client, server, port)) {
+            try {
+              Exchanges.call(client, server, port, REQUEST_BYTES, RESPONSE_BYTES);
               made.incrementAndGet();
+            } catch (IOException e) {
+              System.err.println("connection failed: " + e);
             }
           },
           0,
@@ -199,61 +199,6 @@ public final class OutageBenchmark {
     Process p = new ProcessBuilder(command).inheritIO().start();
     if (p.waitFor() != 0) {
       throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue());
-    }
-  }
-
-  private static Thread serve(ServerSocket listener) {
-    Thread t =
-        new Thread(
-            () -> {
-              while (!Thread.currentThread().isInterrupted()) {
-                try (Socket accepted = listener.accept()) {
-                  readExactly(accepted.getInputStream(), REQUEST_BYTES);
-                  accepted.getOutputStream().write(new byte[RESPONSE_BYTES]);
-                  accepted.getOutputStream().flush();
-                  accepted.shutdownOutput();
-                  readExactly(accepted.getInputStream(), 0);
-                } catch (IOException e) {
-                  if (listener.isClosed()) {
-                    return;
-                  }
-                }
-              }
-            },
-            "outage-bench-server");
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  private static boolean exchange(InetAddress client, InetAddress server, int port) {
-    try (Socket socket = new Socket()) {
-      socket.bind(new InetSocketAddress(client, 0));
-      socket.connect(new InetSocketAddress(server, port));
-      socket.getOutputStream().write(new byte[REQUEST_BYTES]);
-      socket.getOutputStream().flush();
-      readExactly(socket.getInputStream(), RESPONSE_BYTES);
-      socket.shutdownOutput();
-      readExactly(socket.getInputStream(), 0);
-      return true;
-    } catch (IOException e) {
-      System.err.println("connection failed: " + e);
-      return false;
-    }
-  }
-
-  private static void readExactly(InputStream in, int bytes) throws IOException {
-    byte[] buffer = new byte[4096];
-    int left = bytes;
-    while (left > 0) {
-      int n = in.read(buffer, 0, Math.min(buffer.length, left));
-      if (n < 0) {
-        throw new IOException("stream ended with " + left + " bytes unread");
-      }
-      left -= n;
-    }
-    if (bytes == 0 && in.read() != -1) {
-      throw new IOException("expected the peer's FIN");
     }
   }
 

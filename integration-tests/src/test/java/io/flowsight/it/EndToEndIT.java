@@ -123,11 +123,12 @@ class EndToEndIT {
         servicePort = listener.getLocalPort();
         Exchanges.serve(listener, REQUEST_BYTES, RESPONSE_BYTES);
         exchange(listener, CONNECTIONS);
-        // Positive end marker: one more connection of the same 4-tuple in a later window (the
-        // collector's are 10 s). Its rows follow the others through the collector and the
-        // single-partition output topic into Druid: once it is queryable, so is everything before.
-        long window = 10_000;
-        markerWindow = (System.currentTimeMillis() / window + 1) * window;
+        // Positive end marker: one more connection of the same 4-tuple in a later minute (Druid
+        // keeps minutes: its query granularity). Its row follows the others through the collector
+        // and the single-partition output topic into Druid: once it is queryable, so is everything
+        // before it.
+        long minute = 60_000;
+        markerWindow = (System.currentTimeMillis() / minute + 1) * minute;
         Thread.sleep(markerWindow - System.currentTimeMillis() + 500);
         exchange(listener, 1);
       }
@@ -190,9 +191,11 @@ class EndToEndIT {
             + ")";
     String marker = "SELECT SUM(connections) AS connections" + String.format(where, ">=");
     long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
     while (System.nanoTime() < deadline) {
       try {
         JsonNode rows = druid.sql(marker);
+        last = rows.toString();
         if (rows.size() > 0 && rows.get(0).path("connections").asLong() > 0) {
           return druid.sql(
               "SELECT clientApp, serverApp, clientZone, serverZone, servicePort, observedBy,"
@@ -203,11 +206,16 @@ class EndToEndIT {
                   + " GROUP BY 1, 2, 3, 4, 5, 6");
         }
       } catch (IOException e) {
-        // The datasource appears with its first row.
+        last = e.getMessage(); // the datasource appears with its first row
       }
       Thread.sleep(2000);
     }
     throw new AssertionError(
-        "Druid did not show the end marker of " + clientApp + " within " + timeout);
+        "Druid did not show the end marker of "
+            + clientApp
+            + " within "
+            + timeout
+            + "; last answer: "
+            + last);
   }
 }

@@ -70,6 +70,11 @@ final class CollectorProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Whether it runs, or its exit code: for failure messages. */
+  String state() {
+    return process.isAlive() ? "running" : "exited with " + process.exitValue();
+  }
+
   /** SIGTERM, then SIGKILL after 30 s. */
   @Override
   public void close() {

@@ -535,28 +535,7 @@ class CollectorCrashIT {
     /** Starts the process and waits until /health says RUNNING. */
     Process start() throws IOException, InterruptedException {
       Process p = launch();
-      HttpClient http = HttpClient.newHttpClient();
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (System.nanoTime() < until) {
-        if (!p.isAlive()) {
-          throw new AssertionError("collector exited: " + Files.readString(log()));
-        }
-        try {
-          HttpResponse<String> health =
-              http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
-                      .timeout(Duration.ofSeconds(2))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-          if (health.statusCode() == 200 && health.body().contains("RUNNING")) {
-            return p;
-          }
-        } catch (IOException e) {
-          // not listening yet
-        }
-        Thread.sleep(200);
-      }
-      throw new AssertionError("collector start " + starts + " not RUNNING in 90 s: " + log());
+      return CollectorProcesses.awaitRunning(p, metricsPort, log());
     }
 
     /**

@@ -354,32 +354,8 @@ class CollectorIT {
     processes.add(p);
     metricsPorts.put(p, metricsPort);
     // Ready when /health says RUNNING.
-    HttpClient http = HttpClient.newHttpClient();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        throw new AssertionError(
-            "collector "
-                + name
-                + " exited: "
-                + Files.readString(work.resolve("collector-" + name + ".log")));
-      }
-      try {
-        HttpResponse<String> health =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (health.statusCode() == 200 && health.body().contains("RUNNING")) {
-          return p;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("collector " + name + " did not become healthy in 90 s");
+    return CollectorProcesses.awaitRunning(
+        p, metricsPort, work.resolve("collector-" + name + ".log"));
   }
 
   private static int freePort() throws IOException {

@@ -103,11 +103,11 @@ class CollectorPoisonIT {
             currentId, FlowRecord.getClassSchema(), record(60000, 1, 1, now, "10.41.0.1"));
     Map<String, byte[]> poison = new LinkedHashMap<>();
     poison.put("oversized", Arrays.copyOf(good, good.length + 1_000_000));
-    poison.put("giant-length-prefix", giantLengthPrefix(good));
+    poison.put("giant-length-prefix", PoisonBytes.giantLengthPrefix(good));
     if (unparsableId != null) {
-      poison.put("unparsable-schema", withSchemaId(good, unparsableId));
+      poison.put("unparsable-schema", PoisonBytes.withSchemaId(good, unparsableId));
     }
-    poison.put("wrong-type-schema", withSchemaId(good, stringId));
+    poison.put("wrong-type-schema", PoisonBytes.withSchemaId(good, stringId));
     GenericRecord sctp = SchemaVersions.convert(record(60001, 1, 1, now, "10.41.0.2"), newer);
     sctp.put("protocol", SchemaVersions.symbol(newer, "protocol", "SCTP"));
     poison.put("unknown-enum-symbol", SchemaVersions.wire(newerId, newer, sctp));
@@ -301,32 +301,6 @@ class CollectorPoisonIT {
         .build();
   }
 
-  /** {@code wire} with its first Avro length (the observerId's) claiming 3 GiB. */
-  private static byte[] giantLengthPrefix(byte[] wire) {
-    int old = 0;
-    while ((wire[5 + old] & 0x80) != 0) {
-      old++;
-    }
-    old++;
-    long n = (3L << 30) << 1; // zigzag of a positive length
-    byte[] varint = new byte[10];
-    int len = 0;
-    while ((n & ~0x7fL) != 0) {
-      varint[len++] = (byte) ((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    varint[len++] = (byte) n;
-    ByteBuffer out = ByteBuffer.allocate(wire.length - old + len);
-    out.put(wire, 0, 5).put(varint, 0, len).put(wire, 5 + old, wire.length - 5 - old);
-    return out.array();
-  }
-
-  private static byte[] withSchemaId(byte[] wire, int id) {
-    byte[] copy = wire.clone();
-    ByteBuffer.wrap(copy).putInt(1, id);
-    return copy;
-  }
-
   private static Process startCollector(
       LocalStack stack,
       String appId,
@@ -365,28 +339,7 @@ class CollectorPoisonIT {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();
-    HttpClient http = HttpClient.newHttpClient();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        throw new AssertionError("the collector exited: " + Files.readString(log));
-      }
-      try {
-        HttpResponse<String> health =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (health.statusCode() == 200 && health.body().contains("RUNNING")) {
-          return p;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("the collector did not become healthy in 90 s");
+    return CollectorProcesses.awaitRunning(p, metricsPort, log);
   }
 
   private static int freePort() throws IOException {

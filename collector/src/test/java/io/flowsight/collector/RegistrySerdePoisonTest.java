@@ -23,7 +23,6 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Arrays;
@@ -135,15 +134,16 @@ class RegistrySerdePoisonTest {
     GenericRecord tcpNewer = SchemaVersions.convert(clientFlow(40003, 30), flowNewer);
     tcpNewer.put("addedLater", 7L);
     c.sendRaw(CLIENT, SchemaVersions.wire(FLOW_NEWER, flowNewer, tcpNewer), t(6.3)); // 2: fine
-    c.sendRaw(CLIENT, giantLengthPrefix(good), t(6.3)); // 3
-    c.sendRaw(CLIENT, withSchemaId(good, UNPARSABLE), t(6.3)); // 4
-    c.sendRaw(CLIENT, withSchemaId(good, WRONG_TYPE), t(6.3)); // 5
+    c.sendRaw(CLIENT, PoisonBytes.giantLengthPrefix(good), t(6.3)); // 3
+    c.sendRaw(CLIENT, PoisonBytes.withSchemaId(good, UNPARSABLE), t(6.3)); // 4
+    c.sendRaw(CLIENT, PoisonBytes.withSchemaId(good, WRONG_TYPE), t(6.3)); // 5
     byte[] json = "{\"observerId\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     c.sendRaw(CLIENT, json, t(6.3)); // 6
     // Near the broker's default message size: a valid record and 1,000,000 bytes after it.
     byte[] oversized = Arrays.copyOf(good, good.length + 1_000_000);
     c.sendRaw(CLIENT, oversized, t(6.3)); // 7
-    c.sendRaw(CLIENT, withSchemaId(good, UNPARSABLE), t(6.3)); // 8: the same schema id again
+    c.sendRaw(
+        CLIENT, PoisonBytes.withSchemaId(good, UNPARSABLE), t(6.3)); // 8: the same schema id again
     GenericRecord transfer =
         SchemaVersions.convert(
             change(IdentityAction.ASSIGN, "10.2.0.7", null, app("x"), T0), identityNewer);
@@ -210,37 +210,12 @@ class RegistrySerdePoisonTest {
     CollectorDriver c = start();
     byte[] good = SchemaVersions.wire(FLOW_V2, FlowRecord.getClassSchema(), clientFlow(40000, 1));
 
-    assertThatThrownBy(() -> c.sendRaw(CLIENT, withSchemaId(good, REGISTRY_DOWN), t(6.3)))
+    assertThatThrownBy(
+            () -> c.sendRaw(CLIENT, PoisonBytes.withSchemaId(good, REGISTRY_DOWN), t(6.3)))
         .isInstanceOf(StreamsException.class)
         .rootCause()
         .hasMessageContaining("schema registry unreachable");
     assertThat(c.deadLetters()).isEmpty();
-  }
-
-  /** {@code wire} with its first Avro length (the observerId's) claiming 3 GiB. */
-  private static byte[] giantLengthPrefix(byte[] wire) {
-    int old = 0;
-    while ((wire[5 + old] & 0x80) != 0) {
-      old++;
-    }
-    old++;
-    long n = (3L << 30) << 1; // zigzag of a positive length
-    byte[] varint = new byte[10];
-    int len = 0;
-    while ((n & ~0x7fL) != 0) {
-      varint[len++] = (byte) ((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    varint[len++] = (byte) n;
-    ByteBuffer out = ByteBuffer.allocate(wire.length - old + len);
-    out.put(wire, 0, 5).put(varint, 0, len).put(wire, 5 + old, wire.length - 5 - old);
-    return out.array();
-  }
-
-  private static byte[] withSchemaId(byte[] wire, int id) {
-    byte[] copy = wire.clone();
-    ByteBuffer.wrap(copy).putInt(1, id);
-    return copy;
   }
 
   private static JsonNode read(byte[] json) {

@@ -23,9 +23,9 @@ import java.util.Objects;
  * @param maxPorts bound of the ephemeral port list of an aggregate (default 64)
  * @param partitions partition count of the input topics, which the two internal repartition topics
  *     get too (co-partitioning)
- * @param historyPolicy how per-IP ownership histories merge, expire and are capped
+ * @param historyPolicy how per-IP ownership histories bridge, expire and answer near a boundary
  * @param holdCheckInterval wall-clock period of the check that releases held flows whose hold-back
- *     is over (default 5 s)
+ *     is over, and the flows whose settle delay is over (default 1 s)
  * @param emitInterval wall-clock period of the check that emits closed windows (default 2 s)
  * @param dedupeTolerance how far apart the two ends' connectionStartTime of one connection may be
  *     (default 2 s: the server's start is the handshake's end, one RTT after the client's SYN, on
@@ -34,6 +34,13 @@ import java.util.Objects;
  *     its INTERIM records (default 3 minutes); see {@link #dedupeRetention()}
  * @param ownershipSweepInterval wall-clock period of the sweep that applies the history retention
  *     and forgets IPs with nothing left (default 10 minutes)
+ * @param settle how long after a connection's start an end looked up in the ownership histories is
+ *     decided: the identity events and heartbeats that could change the answer arrive up to this
+ *     late (default 35 s: identity events up to 30 s late, plus the hosts' clock differences). Time
+ *     here is the task's evidence clock ({@code EvidenceClock}), which follows the inputs' record
+ *     times, so a collector catching up on a backlog waits for the evidence of the backlog's time.
+ *     Windows wait for it too: a window closes at its end + settle + grace. An end labelled by its
+ *     own sidecar is never held for it
  */
 public record CollectorSettings(
     Duration window,
@@ -47,13 +54,15 @@ public record CollectorSettings(
     Duration emitInterval,
     Duration dedupeTolerance,
     Duration dedupeEpoch,
-    Duration ownershipSweepInterval) {
+    Duration ownershipSweepInterval,
+    Duration settle) {
 
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(1);
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
   public static final Duration DEFAULT_LATE_HORIZON = Duration.ofHours(24);
   public static final Duration DEFAULT_HOLD_BACK = Duration.ofMinutes(2);
   public static final int DEFAULT_MAX_PORTS = 64;
+  public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(35);
 
   public CollectorSettings {
     Objects.requireNonNull(historyPolicy, "historyPolicy");
@@ -66,6 +75,7 @@ public record CollectorSettings(
     nonNegative("dedupeTolerance", dedupeTolerance);
     positive("dedupeEpoch", dedupeEpoch);
     positive("ownershipSweepInterval", ownershipSweepInterval);
+    nonNegative("settle", settle);
     if (window.toMillis() < 1000) {
       throw new IllegalArgumentException("window must be at least 1s, not " + window);
     }
@@ -91,11 +101,12 @@ public record CollectorSettings(
         DEFAULT_MAX_PORTS,
         partitions,
         HistoryPolicy.DEFAULT,
-        Duration.ofSeconds(5),
+        Duration.ofSeconds(1),
         Duration.ofSeconds(2),
         Duration.ofSeconds(2),
         Duration.ofMinutes(3),
-        Duration.ofMinutes(10));
+        Duration.ofMinutes(10),
+        DEFAULT_SETTLE);
   }
 
   public CollectorSettings withWindow(Duration newWindow, Duration newGrace) {
@@ -111,7 +122,8 @@ public record CollectorSettings(
         emitInterval,
         dedupeTolerance,
         dedupeEpoch,
-        ownershipSweepInterval);
+        ownershipSweepInterval,
+        settle);
   }
 
   public CollectorSettings withHoldBack(Duration newHoldBack) {
@@ -127,7 +139,8 @@ public record CollectorSettings(
         emitInterval,
         dedupeTolerance,
         dedupeEpoch,
-        ownershipSweepInterval);
+        ownershipSweepInterval,
+        settle);
   }
 
   public CollectorSettings withMaxPorts(int newMaxPorts) {
@@ -143,12 +156,13 @@ public record CollectorSettings(
         emitInterval,
         dedupeTolerance,
         dedupeEpoch,
-        ownershipSweepInterval);
+        ownershipSweepInterval,
+        settle);
   }
 
   /**
    * The late horizon, and the ownership histories' retention with it: a record the horizon accepts
-   * finds the owners of its time unless the per-IP caps dropped them (then EXPIRED).
+   * finds the owners of its time (histories are bounded by time only).
    */
   public CollectorSettings withLateHorizon(Duration newLateHorizon) {
     return new CollectorSettings(
@@ -163,7 +177,26 @@ public record CollectorSettings(
         emitInterval,
         dedupeTolerance,
         dedupeEpoch,
-        ownershipSweepInterval);
+        ownershipSweepInterval,
+        settle);
+  }
+
+  /** The settle delay and the boundary margin of the ownership lookups. */
+  public CollectorSettings withSettle(Duration newSettle, Duration boundaryMargin) {
+    return new CollectorSettings(
+        window,
+        grace,
+        lateHorizon,
+        holdBack,
+        maxPorts,
+        partitions,
+        historyPolicy.withBoundaryMargin(boundaryMargin),
+        holdCheckInterval,
+        emitInterval,
+        dedupeTolerance,
+        dedupeEpoch,
+        ownershipSweepInterval,
+        newSettle);
   }
 
   /**
@@ -173,6 +206,19 @@ public record CollectorSettings(
    */
   public Duration dedupeRetention() {
     return lateHorizon.plus(dedupeEpoch.multipliedBy(2));
+  }
+
+  /** The settle delay in force: none without a hold-back (nothing may wait then). */
+  public Duration effectiveSettle() {
+    return holdBack.isZero() ? Duration.ZERO : settle;
+  }
+
+  /**
+   * How long a connection's labels and decided ends stay after its last record: the hold-back (its
+   * other side's record may wait that long) plus 10 minutes (many interim intervals).
+   */
+  public Duration connectionRetention() {
+    return holdBack.plus(Duration.ofMinutes(10));
   }
 
   /** The start of the window holding {@code endTime}, epoch ms. */

@@ -98,6 +98,7 @@ public final class CollectorTopology {
                 AttributionState.HELD,
                 AttributionState.HELD_INDEX,
                 AttributionState.CIDR,
+                AttributionState.CONNECTIONS,
                 IngestProcessor.SEQUENCES);
 
     Map<String, KStream<String, Routed>> routes =
@@ -136,7 +137,8 @@ public final class CollectorTopology {
                 AttributionState.OWNERSHIP,
                 AttributionState.HELD,
                 AttributionState.HELD_INDEX,
-                AttributionState.CIDR);
+                AttributionState.CIDR,
+                AttributionState.CONNECTIONS);
 
     routes
         .get("route-aggregation")

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -92,7 +93,7 @@ class CollectorTopologyTest {
     // Arrives after the move, but the connection started before it: billing.
     c.send(clientFlow(server, 40003, 10, 30));
 
-    c.advanceTo(t(60 + 30 + 5));
+    c.advanceTo(t(60 + 20 + 35 + 5));
     Map<String, FlowAggregate> byServerApp =
         c.aggregates().stream().collect(Collectors.toMap(a -> a.server().app(), a -> a));
     assertThat(byServerApp).containsOnlyKeys("billing", "search");
@@ -105,7 +106,10 @@ class CollectorTopologyTest {
     FlowAggregate search = byServerApp.get("search");
     assertThat(search.connections()).isEqualTo(1);
     assertThat(search.ephemeralPorts()).containsExactly(40002);
-    assertThat(counter("flowsight_collector_holds_total")).isZero();
+    // Each server end waited for the settle delay; none for an unknown owner.
+    assertThat(counter("flowsight_collector_holds_total", "reason", "SETTLING")).isEqualTo(3);
+    assertThat(counter("flowsight_collector_holds_total", "reason", "NEVER_SEEN")).isZero();
+    assertThat(counter("flowsight_collector_holds_total", "reason", "GAP")).isZero();
   }
 
   @Test
@@ -115,10 +119,14 @@ class CollectorTopologyTest {
     c.send(change(IdentityAction.ASSIGN, "10.1.0.9", null, app("batch"), T0.minusSeconds(60)));
     c.advanceTo(t(6.2));
     c.send(clientFlow(server, 40001, 5, 6));
+    assertThat(gauge("flowsight_collector_held_flows", "reason", "SETTLING")).isEqualTo(1);
+    // Settled at T0 + 5 s + 35 s, and the server is still unknown: held on for its owner.
+    c.advanceTo(t(41.1));
+    assertThat(gauge("flowsight_collector_held_flows", "reason", "SETTLING")).isZero();
     assertThat(gauge("flowsight_collector_held_flows", "reason", "NEVER_SEEN")).isEqualTo(1);
 
-    // Thirty seconds later the server's own sidecar reports another connection, covering T0 + 5 s.
-    c.advanceTo(t(40.2));
+    // Then the server's own sidecar reports another connection, covering T0 + 5 s.
+    c.advanceTo(t(41.2));
     c.send(
         flow(Side.SERVER, "10.1.0.9", 50000, server, 443, t(2), t(40))
             .setLocalIdentity(app("inventory"))
@@ -126,7 +134,7 @@ class CollectorTopologyTest {
             .build());
     assertThat(gauge("flowsight_collector_held_flows", "reason", "NEVER_SEEN")).isZero();
 
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     Map<String, FlowAggregate> byClient =
         c.aggregates().stream().collect(Collectors.toMap(FlowAggregate::clientIp, a -> a));
     FlowAggregate held = byClient.get(CLIENT);
@@ -153,6 +161,8 @@ class CollectorTopologyTest {
     c.send(clientFlow("198.51.100.7", 40001, 5, 6)); // never seen
     c.send(clientFlow("10.4.0.4", 40002, 5, 6)); // a gap
     c.send(clientFlow("203.0.113.9", 40003, 5, 6)); // never seen, in a CIDR block
+    assertThat(gauge("flowsight_collector_held_flows", "reason", "SETTLING")).isEqualTo(3);
+    c.advanceTo(t(41));
     assertThat(gauge("flowsight_collector_held_flows", "reason", "NEVER_SEEN")).isEqualTo(2);
     assertThat(gauge("flowsight_collector_held_flows", "reason", "GAP")).isEqualTo(1);
 
@@ -198,7 +208,7 @@ class CollectorTopologyTest {
     c.send(bothEnds(Side.SERVER, server, 41001, 10.7, 12.0, 300, 700));
     c.send(bothEnds(Side.CLIENT, server, 41001, 10.0, 12.1, 300, 700));
 
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     List<FlowAggregate> out = c.aggregates();
     assertThat(out).hasSize(1);
     FlowAggregate a = out.get(0);
@@ -229,7 +239,12 @@ class CollectorTopologyTest {
 
   @Test
   void shouldSumAWindowExactlyAndKeepABoundedListOfEphemeralPorts() {
-    CollectorDriver c = start(CollectorSettings.defaults(1).withMaxPorts(3));
+    // No settle delay: the flows reach the aggregation in the order they are sent.
+    CollectorDriver c =
+        start(
+            CollectorSettings.defaults(1)
+                .withMaxPorts(3)
+                .withSettle(Duration.ZERO, Duration.ofMillis(500)));
     String server = "10.2.0.9";
     c.send(change(IdentityAction.ASSIGN, server, null, app("db"), T0.minusSeconds(60)));
     c.advanceTo(t(50));
@@ -254,7 +269,7 @@ class CollectorTopologyTest {
     c.advanceTo(t(62));
     c.send(window(40020, 55, 61, FlowKind.CLOSED, 1, 2, 3, 4, 0, 90));
 
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     List<FlowAggregate> first = c.aggregates();
     assertThat(first).hasSize(1);
     FlowAggregate a = first.get(0);
@@ -392,7 +407,7 @@ class CollectorTopologyTest {
     assertThat(counter("flowsight_collector_dead_letters_total", "reason", "too_late"))
         .isEqualTo(1);
 
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     List<FlowAggregate> out = c.aggregates();
     assertThat(out).hasSize(1);
     assertThat(out.get(0).connections()).isEqualTo(1);
@@ -405,7 +420,7 @@ class CollectorTopologyTest {
     c.send(change(IdentityAction.ASSIGN, "10.2.0.5", null, app("billing"), T0.minusSeconds(60)));
     c.advanceTo(t(6.5));
     c.send(clientFlow("10.2.0.5", 40001, 5, 6));
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     byte[] json =
         c.driver
             .createOutputTopic(
@@ -481,7 +496,7 @@ class CollectorTopologyTest {
     c.send(change(IdentityAction.ASSIGN, server, null, app("billing"), T0.minusSeconds(60)));
     c.advanceTo(t(6.5));
     c.send(clientFlow(server, 40001, 5, 6));
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     List<FlowAggregate> onTime = c.aggregates();
     assertThat(onTime).hasSize(1);
     assertThat(onTime.get(0).connections()).isEqualTo(1);
@@ -567,7 +582,7 @@ class CollectorTopologyTest {
     c.send(clientFlow(server, 40001, 5, 6), t(6.2));
     FlowRecord ahead = clientFlow(server, 40002, 5, 66);
     c.send(ahead, t(6.3));
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     // The first window [T0, T0 + 60 s) went out at its end + grace of the produce times.
     assertThat(c.aggregates())
         .extracting(FlowAggregate::ephemeralPorts)

@@ -197,7 +197,7 @@ class RegistrySerdePoisonTest {
     assertThat(counter("undecodable")).isEqualTo(6);
     assertThat(counter("invalid")).isEqualTo(2);
 
-    c.advanceTo(t(100));
+    c.advanceTo(t(120));
     List<FlowAggregate> out = c.aggregates();
     assertThat(out).hasSize(1);
     assertThat(out.get(0).connections()).isEqualTo(2);

@@ -20,6 +20,9 @@ import java.util.Map;
  * @param grace how long a window waits after its end for records on their way ({@code --grace})
  * @param lateHorizon how old a record may be and still count ({@code --late-horizon})
  * @param holdBack how long a flow waits for an unknown owner ({@code --hold-back})
+ * @param settle how long after a connection's start its ends are decided ({@code --settle})
+ * @param boundaryMargin a lookup this close to a change of owner is a CONFLICT ({@code
+ *     --boundary-margin})
  * @param maxPorts bound of the ephemeral port lists ({@code --max-ports})
  * @param stateDir where the state stores live ({@code --state-dir})
  * @param metricsHost host of the metrics and health endpoint ({@code --metrics-address})
@@ -44,6 +47,8 @@ public record CollectorConfig(
     Duration grace,
     Duration lateHorizon,
     Duration holdBack,
+    Duration settle,
+    Duration boundaryMargin,
     int maxPorts,
     Path stateDir,
     String metricsHost,
@@ -64,6 +69,7 @@ public record CollectorConfig(
         .withWindow(window, grace)
         .withLateHorizon(lateHorizon)
         .withHoldBack(holdBack)
+        .withSettle(settle, boundaryMargin)
         .withMaxPorts(maxPorts);
   }
 }

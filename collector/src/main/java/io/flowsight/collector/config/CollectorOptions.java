@@ -108,6 +108,25 @@ public final class CollectorOptions {
   String holdBack;
 
   @Option(
+      names = "--settle",
+      defaultValue = "35s",
+      description =
+          "How long after a connection's start its ends are decided from the ownership histories:"
+              + " identity events and heartbeats arriving up to this late still count. Must cover"
+              + " how late the identity sources deliver (flowsight_collector_evidence_delay_seconds)."
+              + " Windows are emitted this much later too. Default: ${DEFAULT-VALUE}.")
+  String settle;
+
+  @Option(
+      names = "--boundary-margin",
+      defaultValue = "500ms",
+      description =
+          "A connection starting this close to a change of owner (by another host's clock) is"
+              + " attributed to neither: CONFLICT. Cover the hosts' clock differences."
+              + " Default: ${DEFAULT-VALUE}.")
+  String boundaryMargin;
+
+  @Option(
       names = "--max-ports",
       defaultValue = "64",
       description = "Ephemeral ports listed per aggregate. Default: ${DEFAULT-VALUE}.")
@@ -218,6 +237,16 @@ public final class CollectorOptions {
     if (holdBackValue.compareTo(Duration.ofHours(1)) > 0) {
       throw SETTINGS.bad("--hold-back", holdBack, "use 0s (no hold-back) to 1h");
     }
+    Duration settleValue = SETTINGS.duration("--settle", settle);
+    if (settleValue.compareTo(Duration.ofMinutes(10)) > 0
+        || (!holdBackValue.isZero() && settleValue.compareTo(holdBackValue) > 0)) {
+      throw SETTINGS.bad(
+          "--settle", settle, "use 0s to 10m, and not longer than --hold-back (" + holdBack + ")");
+    }
+    Duration marginValue = SETTINGS.duration("--boundary-margin", boundaryMargin);
+    if (marginValue.compareTo(Duration.ofSeconds(10)) > 0) {
+      throw SETTINGS.bad("--boundary-margin", boundaryMargin, "use 0s (exact) to 10s");
+    }
     int ports = SETTINGS.integer("--max-ports", maxPorts, 0, 65536);
     String[] hostPort = metricsAddress.trim().split(":(?=[0-9]+$)");
     if (hostPort.length != 2) {
@@ -257,6 +286,8 @@ public final class CollectorOptions {
         graceValue,
         lateHorizonValue,
         holdBackValue,
+        settleValue,
+        marginValue,
         ports,
         dir,
         hostPort[0].isEmpty() ? "127.0.0.1" : hostPort[0],

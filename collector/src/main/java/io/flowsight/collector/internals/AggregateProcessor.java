@@ -82,7 +82,8 @@ public final class AggregateProcessor
     this.settings = settings;
     this.metrics = metrics;
     this.windowMs = settings.window().toMillis();
-    this.graceMs = settings.grace().toMillis();
+    // Every end looked up in a history is decided only after the settle delay: windows wait for it.
+    this.graceMs = settings.grace().toMillis() + settings.effectiveSettle().toMillis();
     // A released flow crosses one repartition topic after the release check that freed it.
     this.pendingMarginMs =
         settings.holdCheckInterval().toMillis() + 2 * settings.emitInterval().toMillis() + 10_000;
@@ -121,10 +122,14 @@ public final class AggregateProcessor
     long window = settings.windowStart(f.endTime());
     String aggKey = record.key();
     boolean awaited = false;
-    if (f.wasHeld()) {
+    if (f.pendingAnnounced()) {
+      // Held for an unknown owner: its window waited for it; its produce time is long past.
       awaited = settle(Row.windowKey(window, aggKey));
     } else {
       seenFlows = true;
+      // A flow held only for the settle delay carries the evidence time it was released at: how
+      // far its partition had been read then.
+      long progress = f.wasHeld() ? Math.min(now, record.timestamp()) : f.sourceTimestamp();
       int p = f.originPartition();
       if (p >= maxSourceTimestamp.length) {
         // More partitions than configured (added since the start): track them too.
@@ -137,7 +142,7 @@ public final class AggregateProcessor
           }
         }
       }
-      maxSourceTimestamp[p] = Math.max(maxSourceTimestamp[p], f.sourceTimestamp());
+      maxSourceTimestamp[p] = Math.max(maxSourceTimestamp[p], progress);
       lastFlowAt[p] = now;
     }
     long clientFp = f.client().fingerprint();

@@ -2,21 +2,21 @@ package io.flowsight.collector.internals;
 
 import io.flowsight.codec.Bin;
 import io.flowsight.collector.internals.Messages.HeldFlow;
+import io.flowsight.collector.metrics.CollectorMetrics;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.enrichment.ownership.CidrTable;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.enrichment.ownership.OwnershipHistory;
-import io.flowsight.schemas.AttributionStatus;
 import io.flowsight.schemas.IpIdentityChange;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessingContext;
@@ -32,8 +32,15 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   <li>{@value #HELD}: held flows, key {@code ip \0 partition:offset} (prefix-scanned per IP when
  *       new evidence for the IP arrives);
  *   <li>{@value #HELD_INDEX}: {@code C ip} to the IP's held-flow count (read on every heartbeat, so
- *       the prefix scan happens only for IPs that have held flows) and {@code D deadline \0 ip \0
- *       partition:offset} (range-scanned for the flows whose hold-back is over);
+ *       the prefix scan happens only for IPs that have held flows), {@code D deadline \0 ip \0
+ *       partition:offset} (range-scanned for the flows whose hold-back is over) and {@code S
+ *       settleAt \0 ip \0 partition:offset} (range-scanned, on the evidence clock, for the flows
+ *       whose settle delay is over);
+ *   <li>{@value #CONNECTIONS}: per connection (the 5-tuple, the reporting side and its
+ *       connectionStartTime), the label its sidecar gave its own end, and the ends decided from the
+ *       histories, so that the other side's record takes the first-hand label and every later
+ *       record of a long-lived connection the owners decided for its start (see {@link
+ *       ConnectionEnds});
  *   <li>{@value #CIDR}: this task's copy of the CIDR blocks' change events, and a version counter;
  *       each processor keeps the {@link CidrTable} built from them and rebuilds it when the version
  *       moved.
@@ -48,6 +55,7 @@ public final class AttributionState {
   public static final String HELD = "held";
   public static final String HELD_INDEX = "held-index";
   public static final String CIDR = "cidr";
+  public static final String CONNECTIONS = "connections";
 
   private static final String CIDR_VERSION = "v";
   private static final String CIDR_EVENT = "e\u0000";
@@ -56,6 +64,7 @@ public final class AttributionState {
   private final KeyValueStore<String, HeldFlow> held;
   private final KeyValueStore<String, Long> heldIndex;
   private final KeyValueStore<String, byte[]> cidr;
+  private final ConnectionEnds connections;
   private final HistoryPolicy policy;
 
   private long cidrVersion = -1;
@@ -66,7 +75,12 @@ public final class AttributionState {
     this.held = context.getStateStore(HELD);
     this.heldIndex = context.getStateStore(HELD_INDEX);
     this.cidr = context.getStateStore(CIDR);
+    this.connections = new ConnectionEnds(context.getStateStore(CONNECTIONS));
     this.policy = policy;
+  }
+
+  public ConnectionEnds connections() {
+    return connections;
   }
 
   public HistoryPolicy policy() {
@@ -118,6 +132,9 @@ public final class AttributionState {
     String id = flow.flow().originId();
     held.put(heldKey(ip, id), flow);
     heldIndex.put(deadlineKey(flow.flow().holdDeadline(), ip, id), 0L);
+    if (flow.settling()) {
+      heldIndex.put(settleKey(flow.settleAt(), ip, id), 0L);
+    }
     heldIndex.put("C" + ip, heldCount(ip) + 1);
   }
 
@@ -125,6 +142,9 @@ public final class AttributionState {
     String id = flow.flow().originId();
     held.delete(heldKey(ip, id));
     heldIndex.delete(deadlineKey(flow.flow().holdDeadline(), ip, id));
+    if (flow.settling()) {
+      heldIndex.delete(settleKey(flow.settleAt(), ip, id));
+    }
     long count = heldCount(ip) - 1;
     if (count > 0) {
       heldIndex.put("C" + ip, count);
@@ -150,9 +170,22 @@ public final class AttributionState {
 
   /** The held flows whose deadline is at or before {@code now}, earliest first. */
   public List<Due> due(long now) {
+    return indexed("D", now);
+  }
+
+  /** The flows waiting to settle whose settle time is at or before {@code evidenceNow}. */
+  public List<Due> settled(long evidenceNow) {
+    return indexed("S", evidenceNow);
+  }
+
+  private List<Due> indexed(String index, long now) {
     List<Due> due = new ArrayList<>();
     List<String> keys = new ArrayList<>();
-    try (KeyValueIterator<String, Long> it = heldIndex.range("D", "D" + hex(now + 1) + "\u0000")) {
+    if (now < 0) {
+      return due;
+    }
+    try (KeyValueIterator<String, Long> it =
+        heldIndex.range(index, index + hex(now + 1) + "\u0000")) {
       while (it.hasNext()) {
         keys.add(it.next().key);
       }
@@ -172,12 +205,15 @@ public final class AttributionState {
     return due;
   }
 
-  /** Number of held flows of this task, by reason (for the metrics, when a task starts). */
-  public Map<AttributionStatus, Long> heldByReason() {
-    Map<AttributionStatus, Long> counts = new EnumMap<>(AttributionStatus.class);
+  /**
+   * Number of held flows of this task, by the metrics' reason label (SETTLING, or the unknown
+   * owner's NEVER_SEEN / GAP), for the gauge when a task starts.
+   */
+  public Map<String, Long> heldByReason() {
+    Map<String, Long> counts = new TreeMap<>();
     try (KeyValueIterator<String, HeldFlow> it = held.all()) {
       while (it.hasNext()) {
-        counts.merge(it.next().value.reason(), 1L, Long::sum);
+        counts.merge(CollectorMetrics.holdReason(it.next().value), 1L, Long::sum);
       }
     }
     return counts;
@@ -189,6 +225,10 @@ public final class AttributionState {
 
   private static String deadlineKey(long deadline, String ip, String id) {
     return "D" + hex(deadline) + "\u0000" + ip + "\u0000" + id;
+  }
+
+  private static String settleKey(long settleAt, String ip, String id) {
+    return "S" + hex(settleAt) + "\u0000" + ip + "\u0000" + id;
   }
 
   /** 16 hex digits: sorts like the (non-negative) number. */

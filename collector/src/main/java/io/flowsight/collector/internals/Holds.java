@@ -28,19 +28,46 @@ final class Holds {
     return !settings.holdBack().isZero() && (!flow.wasHeld() || now < flow.holdDeadline());
   }
 
+  /** Whether the settle delay after the flow's start is over at {@code evidenceNow}. */
+  boolean settled(InternalFlow flow, long evidenceNow) {
+    return settings.effectiveSettle().isZero() || evidenceNow >= settleAt(flow);
+  }
+
+  /** The evidence time from which the flow's ends may be decided. */
+  long settleAt(InternalFlow flow) {
+    return flow.connectionStartTime() + settings.effectiveSettle().toMillis();
+  }
+
   /**
    * Holds {@code flow} until an owner for {@code ip} is known or its hold-back ends.
    *
    * @return the announcement to send to the aggregation (so that the flow's window waits for it),
-   *     the first time this flow is held; null after that
+   *     the first time this flow is announced; null after that
    */
   Pending hold(String ip, InternalFlow flow, End end, AttributionStatus reason, long now) {
     long deadline = flow.wasHeld() ? flow.holdDeadline() : now + settings.holdBack().toMillis();
     boolean announce = !flow.pendingAnnounced();
     InternalFlow held = flow.withHold(deadline, true);
-    state.hold(ip, new HeldFlow(held, end, reason));
-    metrics.hold(
-        end == End.LOCAL ? CollectorMetrics.End.LOCAL : CollectorMetrics.End.REMOTE, reason);
+    HeldFlow h = new HeldFlow(held, end, reason);
+    state.hold(ip, h);
+    metrics.hold(metricsEnd(end), h);
     return announce ? new Pending(settings.windowStart(flow.endTime()), deadline) : null;
+  }
+
+  /**
+   * Holds {@code flow} until the settle delay after its start is over (or its hold-back ends). No
+   * announcement: every window waits for the settle delay anyway.
+   */
+  void holdToSettle(String ip, InternalFlow flow, End end, AttributionStatus answerNow, long now) {
+    long deadline = flow.wasHeld() ? flow.holdDeadline() : now + settings.holdBack().toMillis();
+    HeldFlow h =
+        new HeldFlow(
+            flow.withHold(deadline, flow.pendingAnnounced()), end, answerNow, settleAt(flow));
+    state.hold(ip, h);
+    metrics.hold(metricsEnd(end), h);
+  }
+
+  static CollectorMetrics.End metricsEnd(End end) {
+    return end == End.LOCAL ? CollectorMetrics.End.LOCAL : CollectorMetrics.End.REMOTE;
   }
 }

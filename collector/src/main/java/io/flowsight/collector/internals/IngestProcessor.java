@@ -67,6 +67,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
   private AttributionState state;
   private Holds holds;
   private SequenceTracker sequences;
+  private final EvidenceClock clock = new EvidenceClock();
 
   public IngestProcessor(Topics topics, CollectorSettings settings, CollectorMetrics metrics) {
     this.topics = topics;
@@ -91,6 +92,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
         PunctuationType.WALL_CLOCK_TIME,
         now -> {
           state.sweep(Instant.ofEpochMilli(now));
+          state.connections().forgetOlderThan(now - settings.connectionRetention().toMillis());
           sequences.forgetRunsIdleSince(now - settings.lateHorizon().toMillis());
         });
   }
@@ -108,6 +110,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
 
   @Override
   public void process(Record<byte[], byte[]> record) {
+    clock.now(context); // samples the task's stream time as the records are read
     RecordMetadata meta =
         context
             .recordMetadata()
@@ -172,23 +175,38 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     if (!keyMatches) {
       metrics.keyMismatch();
     }
+    // The produce time drives the emission watermark downstream, and the timestamps of the
+    // repartitioned records (the dedupe store's stream time): never past this collector's clock.
+    long sourceTimestamp = Math.min(producedAt, now);
+    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), sourceTimestamp);
     // This partition's store owns the local IP only when the record is keyed by it.
     OwnershipHistory localHistory = keyMatches ? state.history(localIp) : null;
     if (keyMatches && r.getLocalIdentity() != null) {
+      metrics.evidenceDelay(false, now - r.getEndTime().toEpochMilli());
       OwnershipHistory before = localHistory == null ? OwnershipHistory.empty() : localHistory;
       OwnershipHistory after =
           before.withHeartbeat(
               r.getLocalIdentity(), r.getStartTime(), r.getEndTime(), settings.historyPolicy());
       if (after != before) {
+        long settledBefore = settledBefore();
+        if (r.getStartTime().toEpochMilli() < settledBefore
+            && OwnershipHistory.takesAnOwnerAway(
+                before, after, settledBefore, settings.historyPolicy())) {
+          metrics.settledAnswerChanged(false);
+        }
         state.putHistory(localIp, after);
         localHistory = after;
-        retryHeld(localIp, after, now);
       }
+      // The label answers this connection's other side (held here for its remote end), the new
+      // heartbeat the flows held for this IP.
+      state
+          .connections()
+          .putLabel(
+              flow,
+              new EndAttribution(AttributionStatus.OWNER, Owner.of(r.getLocalIdentity())),
+              now);
+      retryHeld(localIp, localHistory, now);
     }
-    // The produce time drives the emission watermark downstream, and the timestamps of the
-    // repartitioned records (the dedupe store's stream time): never past this collector's clock.
-    long sourceTimestamp = Math.min(producedAt, now);
-    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), sourceTimestamp);
     if (r.getLocalIdentity() != null) {
       // The sidecar's own label: first-hand, and exactly the flow's time.
       metrics.attributed(CollectorMetrics.End.LOCAL, AttributionStatus.OWNER);
@@ -200,16 +218,37 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     attributeLocal(flow, localIp, localHistory, now);
   }
 
+  /** Times before this are past the settle delay: ends there may have been decided. */
+  private long settledBefore() {
+    long evidenceNow = clock.now(context);
+    return evidenceNow == Long.MIN_VALUE
+        ? Long.MIN_VALUE
+        : evidenceNow - settings.effectiveSettle().toMillis();
+  }
+
   private void attributeLocal(
       InternalFlow flow, String localIp, OwnershipHistory history, long now) {
+    EndAttribution known = state.connections().decided(flow, End.LOCAL);
+    if (known != null) {
+      // A later record of a connection whose local end was decided: the same owner.
+      state.connections().putDecided(flow, End.LOCAL, known, now);
+      metrics.attributed(CollectorMetrics.End.LOCAL, known.status());
+      toRemote(flow.withLocal(known));
+      return;
+    }
     Decision d =
         HoldRule.decide(
             history,
+            settings.historyPolicy(),
             state::cidrs,
             flow.localIp(),
             flow.connectionStartTime(),
-            settings.dedupeTolerance().toMillis(),
+            holds.settled(flow, clock.now(context)),
             holds.mayHold(flow, now));
+    if (d.settle()) {
+      holds.holdToSettle(localIp, flow, End.LOCAL, d.holdReason(), now);
+      return;
+    }
     if (d.hold()) {
       Pending pending = holds.hold(localIp, flow, End.LOCAL, d.holdReason(), now);
       if (pending != null) {
@@ -217,6 +256,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       }
       return;
     }
+    state.connections().putDecided(flow, End.LOCAL, d.attribution(), now);
     metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
     toRemote(flow.withLocal(d.attribution()));
   }
@@ -270,72 +310,135 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
               target, new ToRemoteLookup(new CidrChange(change)), record.timestamp()));
       return;
     }
+    long now = context.currentSystemTimeMs();
+    metrics.evidenceDelay(true, now - change.getEventTime().toEpochMilli());
     OwnershipHistory before = state.history(ip);
     if (before == null) {
       before = OwnershipHistory.empty();
     }
     OwnershipHistory after = before.withChange(change, settings.historyPolicy());
     if (after != before) {
+      if (OwnershipHistory.takesAnOwnerAway(
+          before, after, settledBefore(), settings.historyPolicy())) {
+        metrics.settledAnswerChanged(true);
+      }
       state.putHistory(ip, after);
-      retryHeld(ip, after, context.currentSystemTimeMs());
+      retryHeld(ip, after, now);
     }
   }
 
   // ---- held flows ------------------------------------------------------------------------------
 
-  /** New evidence for {@code ip}: the flows held for it may be attributable now. */
+  /**
+   * New evidence for {@code ip}: the flows held for it may be attributable now. A flow still
+   * waiting to settle is decided early only by its other side's own label (first-hand, for exactly
+   * this connection); the others wait for the settle delay.
+   */
   private void retryHeld(String ip, OwnershipHistory history, long now) {
     if (state.heldCount(ip) == 0) {
       return;
     }
     for (HeldFlow h : state.heldFor(ip)) {
       InternalFlow flow = h.flow();
-      byte[] address = h.waitingFor() == End.LOCAL ? flow.localIp() : flow.remoteIp();
-      Decision d =
-          HoldRule.decide(
-              history,
-              state::cidrs,
-              address,
-              flow.connectionStartTime(),
-              settings.dedupeTolerance().toMillis(),
-              holds.mayHold(flow, now));
+      if (h.settling()) {
+        EndAttribution label = otherSideLabel(h);
+        if (label != null) {
+          state.release(ip, h);
+          metrics.released(h, "resolved");
+          metrics.labelFromOtherSide();
+          proceed(h, label);
+        }
+        continue;
+      }
+      Decision d = decide(h, history, true, holds.mayHold(flow, now));
       if (!d.hold()) {
         state.release(ip, h);
-        metrics.released(h.reason(), false);
-        proceed(h, d);
+        metrics.released(h, "resolved");
+        decided(h, d.attribution(), now);
       }
     }
   }
 
-  /** Releases the held flows whose hold-back is over: their end goes out as it stands now. */
+  /**
+   * Decides the held flows whose settle delay is over (on the evidence clock), and releases the
+   * held flows whose hold-back is over (on the wall clock): their end goes out as it stands now.
+   */
   private void releaseDue(long now) {
-    for (AttributionState.Due due : state.due(now)) {
+    for (AttributionState.Due due : state.settled(clock.now(context))) {
       HeldFlow h = due.flow();
       InternalFlow flow = h.flow();
-      byte[] address = h.waitingFor() == End.LOCAL ? flow.localIp() : flow.remoteIp();
-      Decision d =
-          HoldRule.decide(
-              state.history(due.ip()),
-              state::cidrs,
-              address,
-              flow.connectionStartTime(),
-              settings.dedupeTolerance().toMillis(),
-              false);
       state.release(due.ip(), h);
-      metrics.released(h.reason(), true);
-      proceed(h, d);
+      metrics.released(h, "settled");
+      EndAttribution label = otherSideLabel(h);
+      if (label != null) {
+        metrics.labelFromOtherSide();
+        proceed(h, label);
+        continue;
+      }
+      Decision d = decide(h, state.history(due.ip()), true, holds.mayHold(flow, now));
+      if (d.hold()) {
+        // Settled, and the owner is still unknown: wait on for it, announced to the aggregation.
+        Pending pending = holds.hold(due.ip(), flow, h.waitingFor(), d.holdReason(), now);
+        if (pending != null) {
+          toAggregation(flow.aggregationKey(), pending, flow.sourceTimestamp());
+        }
+      } else {
+        decided(h, d.attribution(), now);
+      }
+    }
+    for (AttributionState.Due due : state.due(now)) {
+      HeldFlow h = due.flow();
+      EndAttribution label = otherSideLabel(h);
+      state.release(due.ip(), h);
+      metrics.released(h, "expired");
+      if (label != null) {
+        proceed(h, label);
+      } else {
+        decided(h, decide(h, state.history(due.ip()), true, false).attribution(), now);
+      }
     }
   }
 
-  private void proceed(HeldFlow h, Decision d) {
+  private Decision decide(HeldFlow h, OwnershipHistory history, boolean settled, boolean mayHold) {
+    InternalFlow flow = h.flow();
+    byte[] address = h.waitingFor() == End.LOCAL ? flow.localIp() : flow.remoteIp();
+    return HoldRule.decide(
+        history,
+        settings.historyPolicy(),
+        state::cidrs,
+        address,
+        flow.connectionStartTime(),
+        settled,
+        mayHold);
+  }
+
+  /** For a flow waiting for its remote end: the label the other side's sidecar gave it. */
+  private EndAttribution otherSideLabel(HeldFlow h) {
+    return h.waitingFor() == End.REMOTE
+        ? state.connections().otherSideLabel(h.flow(), settings.dedupeTolerance().toMillis())
+        : null;
+  }
+
+  /** An end decided from the histories: kept for the connection's later records, and sent on. */
+  private void decided(HeldFlow h, EndAttribution attribution, long now) {
+    state.connections().putDecided(h.flow(), h.waitingFor(), attribution, now);
+    proceed(h, attribution);
+  }
+
+  private void proceed(HeldFlow h, EndAttribution attribution) {
     InternalFlow flow = h.flow();
     if (h.waitingFor() == End.LOCAL) {
-      metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
-      toRemote(flow.withLocal(d.attribution()));
+      metrics.attributed(CollectorMetrics.End.LOCAL, attribution.status());
+      toRemote(flow.withLocal(attribution));
     } else {
-      metrics.attributed(CollectorMetrics.End.REMOTE, d.attribution().status());
-      InternalFlow done = flow.withRemote(d.attribution());
-      toAggregation(done.aggregationKey(), new FlowToAggregate(done), done.sourceTimestamp());
+      metrics.attributed(CollectorMetrics.End.REMOTE, attribution.status());
+      InternalFlow done = flow.withRemote(attribution);
+      // Stamped with how far the inputs have been read: the aggregation's watermark follows it.
+      long read = Math.max(done.sourceTimestamp(), clock.now(context));
+      toAggregation(
+          done.aggregationKey(),
+          new FlowToAggregate(done),
+          Math.min(read, context.currentSystemTimeMs()));
     }
   }
 

@@ -51,13 +51,31 @@ public final class Messages {
    */
   public record Pending(long windowStart, long deadline) implements ToAggregate {}
 
-  /** A flow held back, waiting for the owner of one of its ends. */
-  public record HeldFlow(InternalFlow flow, End waitingFor, AttributionStatus reason) {}
+  /**
+   * A flow held back, waiting for the owner of one of its ends.
+   *
+   * @param reason why: the lookup's answer when it was held (NEVER_SEEN, GAP; for a flow waiting to
+   *     settle, whatever the history answered then)
+   * @param settleAt evidence-clock time (epoch ms) from which the end may be decided; 0 once it is
+   *     settled and the flow only waits for an unknown owner
+   */
+  public record HeldFlow(
+      InternalFlow flow, End waitingFor, AttributionStatus reason, long settleAt) {
+    public HeldFlow(InternalFlow flow, End waitingFor, AttributionStatus reason) {
+      this(flow, waitingFor, reason, 0);
+    }
+
+    /** Whether the flow waits for the settle delay (rather than for an unknown owner). */
+    public boolean settling() {
+      return settleAt != 0;
+    }
+  }
 
   private static final int FLOW = 1;
   private static final int CIDR = 2;
   private static final int PENDING = 3;
   private static final int HELD = 4;
+  private static final int HELD_SETTLING = 5;
 
   // ---- serdes ---------------------------------------------------------------------------------
 
@@ -131,9 +149,19 @@ public final class Messages {
     return m;
   }
 
+  /**
+   * Layout: u8 type (4: held for an owner; 5: waiting to settle), u8 end (0 LOCAL, 1 REMOTE), u8
+   * reason (AttributionStatus ordinal), [type 5: zlong settleAt, epoch ms], the flow ({@link
+   * InternalFlow#writeTo}).
+   */
   static byte[] encode(HeldFlow h) {
     Bin.Out out = new Bin.Out(256);
-    out.u8(HELD).u8(h.waitingFor().ordinal()).u8(h.reason().ordinal());
+    out.u8(h.settling() ? HELD_SETTLING : HELD)
+        .u8(h.waitingFor().ordinal())
+        .u8(h.reason().ordinal());
+    if (h.settling()) {
+      out.zlong(h.settleAt());
+    }
     h.flow().writeTo(out);
     return out.toByteArray();
   }
@@ -141,7 +169,7 @@ public final class Messages {
   static HeldFlow decodeHeld(byte[] b) {
     Bin.In in = new Bin.In(b, "held flow");
     int type = in.u8();
-    if (type != HELD) {
+    if (type != HELD && type != HELD_SETTLING) {
       throw in.malformed("record type " + type + " is not a held flow");
     }
     int end = in.u8();
@@ -149,9 +177,10 @@ public final class Messages {
     if (end >= End.values().length || reason >= AttributionStatus.values().length) {
       throw in.malformed("end " + end + " or reason " + reason + " is unknown");
     }
+    long settleAt = type == HELD_SETTLING ? in.zlong() : 0;
     InternalFlow flow = InternalFlow.readFrom(in);
     in.end();
-    return new HeldFlow(flow, End.values()[end], AttributionStatus.values()[reason]);
+    return new HeldFlow(flow, End.values()[end], AttributionStatus.values()[reason], settleAt);
   }
 
   /** Avro single-object encoding of the generated class (schema fingerprint, then the body). */

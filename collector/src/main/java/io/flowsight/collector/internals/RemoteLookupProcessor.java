@@ -17,8 +17,11 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * The second step of the attribution sub-topology, reading the remote-lookup repartition topic
  * (keyed by the remote IP, so this task's {@code ownership} store holds the remote IP's history):
- * attributes the remote end at the connection's start time, or holds the flow back (see {@link
- * HoldRule}); keeps this task's copy of the CIDR tables.
+ * attributes the remote end: with the label the other end's own sidecar gave the same connection
+ * when its record was read here (this task attributes that sidecar's local IP), with the owner
+ * decided for an earlier record of the same connection, else from the remote IP's history at the
+ * connection's start, once settled, or holds the flow back (see {@link HoldRule}); keeps this
+ * task's copy of the CIDR tables.
  */
 public final class RemoteLookupProcessor
     implements Processor<String, ToRemote, String, ToAggregate> {
@@ -29,6 +32,7 @@ public final class RemoteLookupProcessor
   private ProcessorContext<String, ToAggregate> context;
   private AttributionState state;
   private Holds holds;
+  private final EvidenceClock clock = new EvidenceClock();
 
   public RemoteLookupProcessor(CollectorSettings settings, CollectorMetrics metrics) {
     this.settings = settings;
@@ -51,14 +55,34 @@ public final class RemoteLookupProcessor
     InternalFlow flow = ((FlowToRemote) record.value()).flow();
     String ip = flow.remoteIpText();
     long now = context.currentSystemTimeMs();
+    EndAttribution label =
+        state.connections().otherSideLabel(flow, settings.dedupeTolerance().toMillis());
+    if (label != null) {
+      // The other end's sidecar labelled its end of this very connection: first-hand.
+      metrics.labelFromOtherSide();
+      forward(flow, label);
+      return;
+    }
+    EndAttribution known = state.connections().decided(flow, End.REMOTE);
+    if (known != null) {
+      // A later record of a connection whose remote end was decided: the same owner.
+      state.connections().putDecided(flow, End.REMOTE, known, now);
+      forward(flow, known);
+      return;
+    }
     Decision d =
         HoldRule.decide(
             state.history(ip),
+            settings.historyPolicy(),
             state::cidrs,
             flow.remoteIp(),
             flow.connectionStartTime(),
-            settings.dedupeTolerance().toMillis(),
+            holds.settled(flow, clock.now(context)),
             holds.mayHold(flow, now));
+    if (d.settle()) {
+      holds.holdToSettle(ip, flow, End.REMOTE, d.holdReason(), now);
+      return;
+    }
     if (d.hold()) {
       Pending pending = holds.hold(ip, flow, End.REMOTE, d.holdReason(), now);
       if (pending != null) {
@@ -68,10 +92,20 @@ public final class RemoteLookupProcessor
       }
       return;
     }
-    metrics.attributed(CollectorMetrics.End.REMOTE, d.attribution().status());
-    InternalFlow done = flow.withRemote(d.attribution());
+    state.connections().putDecided(flow, End.REMOTE, d.attribution(), now);
+    forward(flow, d.attribution());
+  }
+
+  private void forward(InternalFlow flow, EndAttribution remote) {
+    metrics.attributed(CollectorMetrics.End.REMOTE, remote.status());
+    InternalFlow done = flow.withRemote(remote);
+    long timestamp = done.sourceTimestamp();
+    if (done.wasHeld()) {
+      // Stamped with how far the inputs have been read: the aggregation's watermark follows it.
+      timestamp = Math.min(Math.max(timestamp, clock.now(context)), context.currentSystemTimeMs());
+    }
     context.forward(
         new Record<String, ToAggregate>(
-            done.aggregationKey(), new FlowToAggregate(done), done.sourceTimestamp()));
+            done.aggregationKey(), new FlowToAggregate(done), timestamp));
   }
 }

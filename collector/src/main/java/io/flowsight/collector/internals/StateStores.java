@@ -47,6 +47,13 @@ public final class StateStores {
 
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(AttributionState.CONNECTIONS),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
+            .withCachingDisabled());
+
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(SequenceTracker.STORE),
                 Serdes.String(),
                 Serdes.ByteArray())

@@ -1,5 +1,6 @@
 package io.flowsight.collector.metrics;
 
+import io.flowsight.collector.internals.Messages.HeldFlow;
 import io.flowsight.schemas.AttributionStatus;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -33,6 +34,9 @@ public final class CollectorMetrics {
   private final Counter deadLetters;
   private final Counter sequenceGaps;
   private final Histogram deliveryDelay;
+  private final Histogram evidenceDelay;
+  private final Counter settledAnswersChanged;
+  private final Counter labelsFromOtherSide;
   private final Counter attributions;
   private final Counter holds;
   private final Gauge held;
@@ -86,6 +90,33 @@ public final class CollectorMetrics {
             .classicOnly()
             .classicUpperBounds(1, 2, 5, 10, 20, 60, 300, 900, 3600, 6 * 3600, 24 * 3600)
             .register(registry);
+    evidenceDelay =
+        Histogram.builder()
+            .name("flowsight_collector_evidence_delay_seconds")
+            .help(
+                "How late ownership evidence reaches the collector, by kind: identity (an"
+                    + " IpIdentityChange, from its eventTime) and heartbeat (a flow record, from"
+                    + " its endTime). --settle must cover the identity sources' tail")
+            .labelNames("kind")
+            .classicOnly()
+            .classicUpperBounds(0.5, 1, 2, 5, 10, 20, 30, 35, 45, 60, 120, 300, 3600)
+            .register(registry);
+    settledAnswersChanged =
+        Counter.builder()
+            .name("flowsight_collector_settled_answers_changed_total")
+            .help(
+                "Evidence that changed who owned an IP at a time already past the settle delay"
+                    + " (ends decided there before it arrived may be wrong), by kind of evidence:"
+                    + " identity or heartbeat. Rising: raise --settle, or fix the late source")
+            .labelNames("kind")
+            .register(registry);
+    labelsFromOtherSide =
+        Counter.builder()
+            .name("flowsight_collector_other_side_labels_total")
+            .help(
+                "Remote ends attributed with the label the other end's own sidecar gave the same"
+                    + " connection")
+            .register(registry);
     attributions =
         Counter.builder()
             .name("flowsight_collector_attributions_total")
@@ -97,21 +128,26 @@ public final class CollectorMetrics {
     holds =
         Counter.builder()
             .name("flowsight_collector_holds_total")
-            .help("Flows held back because an end's owner was not known yet, by end and reason")
+            .help(
+                "Flows held back, by end and reason: SETTLING (every end looked up in a history"
+                    + " waits for the settle delay), NEVER_SEEN or GAP (the owner is not known"
+                    + " yet)")
             .labelNames("end", "reason")
             .register(registry);
     held =
         Gauge.builder()
             .name("flowsight_collector_held_flows")
-            .help("Flows held back now (this instance's tasks), by reason (NEVER_SEEN, GAP)")
+            .help(
+                "Flows held back now (this instance's tasks), by reason: SETTLING (waiting for"
+                    + " the settle delay), NEVER_SEEN or GAP (waiting for an unknown owner)")
             .labelNames("reason")
             .register(registry);
     releases =
         Counter.builder()
             .name("flowsight_collector_hold_releases_total")
             .help(
-                "Held flows released, by outcome: resolved (the owner became known) or expired"
-                    + " (the hold-back ran out)")
+                "Held flows released, by outcome: settled (the settle delay is over), resolved"
+                    + " (the owner became known) or expired (the hold-back ran out)")
             .labelNames("outcome")
             .register(registry);
     duplicates =
@@ -212,22 +248,48 @@ public final class CollectorMetrics {
     attributionPoints[end.ordinal()][status.ordinal()].inc();
   }
 
+  /** The reason label of a held flow: SETTLING, or the unknown owner's status. */
+  public static String holdReason(HeldFlow flow) {
+    return flow.settling() ? SETTLING : flow.reason().name();
+  }
+
+  private static final String SETTLING = "SETTLING";
+
   /** A flow was put on hold. */
-  public void hold(End end, AttributionStatus reason) {
-    holds.labelValues(end.name().toLowerCase(Locale.ROOT), reason.name()).inc();
+  public void hold(End end, HeldFlow flow) {
+    String reason = holdReason(flow);
+    holds.labelValues(end.name().toLowerCase(Locale.ROOT), reason).inc();
     heldDelta(reason, 1);
   }
 
   /** Held flows of a task appeared (restored) or went away (task closed): {@code delta}. */
-  public void heldDelta(AttributionStatus reason, long delta) {
-    GaugeDataPoint point = held.labelValues(reason.name());
+  public void heldDelta(String reason, long delta) {
+    GaugeDataPoint point = held.labelValues(reason);
     point.inc(delta);
   }
 
-  /** A held flow was released; {@code expired}: the hold-back ran out. */
-  public void released(AttributionStatus reason, boolean expired) {
-    heldDelta(reason, -1);
-    releases.labelValues(expired ? "expired" : "resolved").inc();
+  /**
+   * A held flow was released: {@code outcome} settled (the settle delay is over), resolved (the
+   * owner became known) or expired (the hold-back ran out).
+   */
+  public void released(HeldFlow flow, String outcome) {
+    heldDelta(holdReason(flow), -1);
+    releases.labelValues(outcome).inc();
+  }
+
+  /** An identity change's or a heartbeat's delay, ms. */
+  public void evidenceDelay(boolean identity, long ms) {
+    evidenceDelay
+        .labelValues(identity ? "identity" : "heartbeat")
+        .observe(Math.max(0, ms) / 1000.0);
+  }
+
+  public void settledAnswerChanged(boolean identity) {
+    settledAnswersChanged.labelValues(identity ? "identity" : "heartbeat").inc();
+  }
+
+  public void labelFromOtherSide() {
+    labelsFromOtherSide.inc();
   }
 
   public void duplicate() {

@@ -27,10 +27,16 @@ public final class Attributor {
    */
   public static Attribution attribute(
       OwnershipHistory history, CidrTable cidrs, byte[] ip, Instant at) {
+    return attribute(history, cidrs, ip, at, HistoryPolicy.DEFAULT);
+  }
+
+  /** The same, with the history answering under {@code policy}. */
+  public static Attribution attribute(
+      OwnershipHistory history, CidrTable cidrs, byte[] ip, Instant at, HistoryPolicy policy) {
     Attribution own =
         history == null
             ? Attribution.unattributed(AttributionStatus.NEVER_SEEN)
-            : history.lookup(at);
+            : history.lookup(at, policy);
     if (own.status() == AttributionStatus.OWNER || own.status() == AttributionStatus.CONFLICT) {
       return own;
     }

@@ -3,23 +3,35 @@ package io.flowsight.enrichment.ownership;
 import java.time.Duration;
 
 /**
- * How an {@link OwnershipHistory} merges, forgets and bounds what it holds.
+ * How an {@link OwnershipHistory} bridges, compacts, forgets and answers near a boundary.
  *
- * @param mergeGap heartbeats of the same owner whose ranges are at most this far apart extend one
- *     range instead of leaving a gap (default 5 minutes; a pod with little traffic still reports
- *     its probes every few seconds)
+ * @param mergeGap two heartbeat ranges of the same owner at most this far apart are read as one
+ *     range (the owner kept the IP between them), unless another owner has any evidence in between
+ *     (a heartbeat, an ASSIGN or UNASSIGN), or the owner's own UNASSIGN lies there (default 5
+ *     minutes; a pod with little traffic still reports its probes every few seconds)
  * @param retention what ended longer than this before "now" is dropped; lookups before the
- *     resulting horizon answer EXPIRED (default 24 hours)
- * @param maxObservedRanges cap on heartbeat ranges kept per IP; past it the oldest are dropped and
- *     the horizon moves (default 16)
- * @param maxChangeEvents cap on change events kept per IP (the ASSIGN that still holds the IP is
- *     always kept, so the count may exceed this by one or two; default 16)
+ *     resulting horizon answer EXPIRED (default 24 hours). The history is bounded by time only: an
+ *     IP that changes owner often keeps every change of the retention
+ * @param compactAfter heartbeat ranges that ended longer than this before the IP's latest evidence
+ *     are stored already bridged (the bridging above, applied once instead of at every lookup), so
+ *     that a busy IP keeps a handful of ranges instead of one per connection. Evidence for a time
+ *     that arrives later than this can no longer split such a bridge: a later heartbeat of another
+ *     owner inside it makes that time a CONFLICT, a later change event inside it is outweighed by
+ *     the heartbeats (default 2 minutes: longer than the collector's settle delay)
+ * @param boundaryMargin a lookup within this distance of a time where the owner changes to another
+ *     owner answers CONFLICT (both contenders) instead of either owner: the flow's start is read on
+ *     one host's clock and the boundary on another's, and clocks differ by a few hundred
+ *     milliseconds (default 500 ms; zero turns it off)
  */
 public record HistoryPolicy(
-    Duration mergeGap, Duration retention, int maxObservedRanges, int maxChangeEvents) {
+    Duration mergeGap, Duration retention, Duration compactAfter, Duration boundaryMargin) {
 
   public static final HistoryPolicy DEFAULT =
-      new HistoryPolicy(Duration.ofMinutes(5), Duration.ofHours(24), 16, 16);
+      new HistoryPolicy(
+          Duration.ofMinutes(5),
+          Duration.ofHours(24),
+          Duration.ofMinutes(2),
+          Duration.ofMillis(500));
 
   public HistoryPolicy {
     if (mergeGap == null || mergeGap.isNegative()) {
@@ -28,25 +40,29 @@ public record HistoryPolicy(
     if (retention == null || retention.isNegative() || retention.isZero()) {
       throw new IllegalArgumentException("retention must be positive, not " + retention);
     }
-    if (maxObservedRanges < 1) {
+    if (compactAfter == null || compactAfter.isNegative()) {
       throw new IllegalArgumentException(
-          "maxObservedRanges must be at least 1, not " + maxObservedRanges);
+          "compactAfter must be zero or positive, not " + compactAfter);
     }
-    if (maxChangeEvents < 1) {
+    if (boundaryMargin == null || boundaryMargin.isNegative()) {
       throw new IllegalArgumentException(
-          "maxChangeEvents must be at least 1, not " + maxChangeEvents);
+          "boundaryMargin must be zero or positive, not " + boundaryMargin);
     }
   }
 
   public HistoryPolicy withMergeGap(Duration gap) {
-    return new HistoryPolicy(gap, retention, maxObservedRanges, maxChangeEvents);
+    return new HistoryPolicy(gap, retention, compactAfter, boundaryMargin);
   }
 
   public HistoryPolicy withRetention(Duration newRetention) {
-    return new HistoryPolicy(mergeGap, newRetention, maxObservedRanges, maxChangeEvents);
+    return new HistoryPolicy(mergeGap, newRetention, compactAfter, boundaryMargin);
   }
 
-  public HistoryPolicy withCaps(int observedRanges, int changeEvents) {
-    return new HistoryPolicy(mergeGap, retention, observedRanges, changeEvents);
+  public HistoryPolicy withCompactAfter(Duration after) {
+    return new HistoryPolicy(mergeGap, retention, after, boundaryMargin);
+  }
+
+  public HistoryPolicy withBoundaryMargin(Duration margin) {
+    return new HistoryPolicy(mergeGap, retention, compactAfter, margin);
   }
 }

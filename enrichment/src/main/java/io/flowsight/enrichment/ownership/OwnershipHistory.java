@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -27,39 +28,50 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li><b>observed ranges</b> (first-hand): a sidecar's heartbeat "this IP was W's from t1 to t2"
- *       (a FlowRecord's local IP and localIdentity). Ranges of the same owner whose gap is at most
- *       {@link HistoryPolicy#mergeGap()} are merged into one (gap closure, which is the same in any
- *       order);
+ *       (a FlowRecord's local IP and localIdentity). Overlapping or touching ranges of the same
+ *       owner are stored as one;
  *   <li><b>change events</b> (second-hand): IpIdentityChange ASSIGN / UNASSIGN from the identity
  *       sources, kept as a set.
  * </ul>
  *
- * <h2>How it resolves ({@link #ranges()}, {@link #lookup(Instant)})</h2>
+ * <h2>How it resolves ({@link #ranges(HistoryPolicy)}, {@link #lookup(Instant, HistoryPolicy)})
+ * </h2>
  *
  * <ol>
- *   <li>Observed ranges beat change events: where a heartbeat covers t, its owner is the answer.
- *       Two different owners observed at the same instant contradict each other first-hand: that
- *       time is CONFLICT (both are reported as contenders).
+ *   <li><b>Bridging.</b> Two observed ranges of the same owner at most {@link
+ *       HistoryPolicy#mergeGap()} apart are read as one, <i>unless</i> there is evidence in between
+ *       that someone else may have held the IP: another owner's observed range, any change event
+ *       other than this owner's own ASSIGN. A bridge never spans another owner's tenure.
+ *   <li>Observed ranges beat change events: where a (bridged) heartbeat covers t, its owner is the
+ *       answer. Two different owners observed at the same instant contradict each other first-hand:
+ *       that time is CONFLICT (both are reported as contenders).
  *   <li>Elsewhere the change events decide, taken in eventTime order: an ASSIGN opens an open-ended
  *       range for its owner and ends any other owner's range (the later eventTime wins the
- *       boundary); an UNASSIGN ends its owner's range (an UNASSIGN of an owner that no longer holds
- *       the IP changes nothing). Events at the same instant: UNASSIGNs first, then ASSIGNs; two
- *       different owners ASSIGNed at the same instant are a CONFLICT until a later event settles
- *       it.
- *   <li>A first-hand observation of owner B starting at t also ends, at t, every other owner's
- *       event range that began before t (B's own traffic proves the IP had moved, even if the
- *       UNASSIGN was lost). The observation does not extend B beyond its end: after it, only events
- *       speak.
+ *       boundary); an UNASSIGN ends its owner's range. Events at the same instant: UNASSIGNs first,
+ *       then ASSIGNs; two different owners ASSIGNed at the same instant are a CONFLICT until a
+ *       later event settles it.
+ *   <li>An open ASSIGN stops at the first contrary evidence: a first-hand observation of owner B
+ *       starting at t ends, at t, every other owner's event range that began before t (B's own
+ *       traffic proves the IP had moved, even if the UNASSIGN was lost); an UNASSIGN of owner B at
+ *       t while the events give the IP to A (B's ASSIGN unknown, or older than A's) says B held it
+ *       until t: A's event range up to t is a CONFLICT of A and B.
  *   <li>Nothing holds t: GAP when anything is known about the IP, NEVER_SEEN when nothing ever was;
  *       t before the retained horizon: EXPIRED.
+ *   <li>Within {@link HistoryPolicy#boundaryMargin()} of a change to another owner the answer is a
+ *       CONFLICT of the owners on both sides: clocks of different hosts differ.
  * </ol>
+ *
+ * Out-of-order inputs need no special case: an UNASSIGN that arrives before its ASSIGN is joined
+ * with it as soon as the ASSIGN arrives (the collector decides only after a settle delay, see its
+ * docs).
  *
  * <h2>Bounds</h2>
  *
- * {@link #expire(Instant, HistoryPolicy)} drops what ended before {@code now - retention} and every
- * update enforces the caps of {@link HistoryPolicy}: the oldest claims go first and the horizon
- * moves past them. The ASSIGN that still holds the IP at the horizon is kept, so a long-lived owner
+ * By time only. {@link #expire(Instant, HistoryPolicy)} drops what ended before {@code now -
+ * retention}; the ASSIGN that still holds the IP at the horizon is kept, so a long-lived owner
  * stays known. An input older than the horizon is ignored (the method returns {@code this}).
+ * Observed ranges that ended more than {@link HistoryPolicy#compactAfter()} before the IP's latest
+ * evidence are stored bridged, so a busy IP keeps a few ranges per tenure, not one per connection.
  *
  * <p>Times are epoch milliseconds. An observed range is [startTime, endTime] of the flow record,
  * kept as the half-open [startTime, endTime + 1 ms).
@@ -102,7 +114,7 @@ public final class OwnershipHistory {
   private final List<Change> changes;
 
   /** Resolved ranges, computed on first use (the value is immutable, so this is a pure cache). */
-  private volatile List<OwnershipRange> resolved;
+  private volatile Resolved resolved;
 
   OwnershipHistory(long horizon, List<Observation> observations, List<Change> changes) {
     this.horizon = horizon;
@@ -136,35 +148,33 @@ public final class OwnershipHistory {
     Owners.Key key = Owners.Key.of(owner);
     for (Observation o : observations) {
       // Fast path (most flow records of a busy IP): already inside a range of the same owner.
-      if (o.from() <= f && o.to() > t && Owners.Key.of(o.owner()).equals(key)) {
+      if (o.from() <= f && o.to() >= t && Owners.Key.of(o.owner()).equals(key)) {
         return this;
       }
     }
     Observation merged = new Observation(Owners.copy(owner), f, t);
-    long gap = policy.mergeGap().toMillis();
     List<Observation> rest = new ArrayList<>(observations);
     boolean absorbed = true;
-    int absorbedCount = 0;
-    Observation onlyAbsorbed = null;
     while (absorbed) {
       absorbed = false;
       for (int i = 0; i < rest.size(); i++) {
         Observation o = rest.get(i);
-        if (Owners.Key.of(o.owner()).equals(key) && within(o, merged, gap)) {
+        // Overlapping or touching only: a gap is bridged (or not) when resolving.
+        if (Owners.Key.of(o.owner()).equals(key) && gap(o, merged) <= 0) {
           merged = union(o, merged);
-          onlyAbsorbed = o;
-          absorbedCount++;
           rest.remove(i);
           absorbed = true;
           break;
         }
       }
     }
-    if (absorbedCount == 1 && onlyAbsorbed.equals(merged)) {
-      return this; // already known
-    }
     rest.add(merged);
-    return new OwnershipHistory(horizon, rest, changes).enforce(policy, null);
+    OwnershipHistory next = new OwnershipHistory(horizon, rest, changes);
+    long latest = Long.MIN_VALUE;
+    for (Observation o : rest) {
+      latest = Math.max(latest, o.to());
+    }
+    return next.compacted(policy, latest - policy.compactAfter().toMillis());
   }
 
   /**
@@ -212,32 +222,26 @@ public final class OwnershipHistory {
     }
     List<Change> all = new ArrayList<>(changes);
     all.add(change);
-    return new OwnershipHistory(horizon, observations, all).enforce(policy, null);
+    return new OwnershipHistory(horizon, observations, all);
   }
 
   /**
    * Drops what ended before {@code now - retention}; lookups before that horizon then answer
-   * EXPIRED. Also enforces the caps.
+   * EXPIRED. Also stores the settled bridges ({@link HistoryPolicy#compactAfter()}).
    */
   public OwnershipHistory expire(Instant now, HistoryPolicy policy) {
-    return enforce(policy, now.toEpochMilli());
+    long nowMs = now.toEpochMilli();
+    OwnershipHistory h = compacted(policy, nowMs - policy.compactAfter().toMillis());
+    long cut = Math.max(h.horizon, nowMs - policy.retention().toMillis());
+    return cut > h.horizon ? h.compactAt(cut, policy) : h;
   }
 
-  private OwnershipHistory enforce(HistoryPolicy policy, Long nowMs) {
-    long cut = horizon;
-    if (nowMs != null) {
-      cut = Math.max(cut, nowMs - policy.retention().toMillis());
-    }
-    int excessObserved = observations.size() - policy.maxObservedRanges();
-    if (excessObserved > 0) {
-      long[] ends = observations.stream().mapToLong(Observation::to).sorted().toArray();
-      cut = Math.max(cut, ends[excessObserved - 1]);
-    }
-    int excessChanges = changes.size() - policy.maxChangeEvents();
-    if (excessChanges > 0) {
-      cut = Math.max(cut, changes.get(excessChanges - 1).time() + 1);
-    }
-    return cut > horizon ? compactAt(cut) : this;
+  /** This history with the bridges whose gap ended before {@code limit} stored as one range. */
+  private OwnershipHistory compacted(HistoryPolicy policy, long limit) {
+    List<Observation> bridged = effective(policy.mergeGap().toMillis(), limit);
+    return bridged.size() == observations.size()
+        ? this
+        : new OwnershipHistory(horizon, bridged, changes);
   }
 
   /**
@@ -245,18 +249,19 @@ public final class OwnershipHistory {
    * observed ranges still running at cut, events from cut on, and the ASSIGNs of the owners that
    * hold the IP at cut.
    */
-  private OwnershipHistory compactAt(long cut) {
+  private OwnershipHistory compactAt(long cut, HistoryPolicy policy) {
+    List<Observation> effective = effective(policy.mergeGap().toMillis(), Long.MAX_VALUE);
     List<Observation> keptObserved = new ArrayList<>();
     for (Observation o : observations) {
       if (o.to() > cut) {
         keptObserved.add(o);
       }
     }
-    Fold fold = new Fold();
-    for (long b : boundaries(cut)) {
-      fold.advanceTo(b, changes, observations);
+    Sweep sweep = new Sweep(effective, changes);
+    for (long b : boundaries(effective, changes, cut)) {
+      sweep.advanceTo(b);
     }
-    List<Change> keptChanges = new ArrayList<>(fold.holders.values());
+    List<Change> keptChanges = new ArrayList<>(sweep.holders.values());
     for (Change c : changes) {
       if (c.time() >= cut) {
         keptChanges.add(c);
@@ -267,8 +272,13 @@ public final class OwnershipHistory {
 
   // ---- queries ------------------------------------------------------------------------------
 
-  /** Who owned the IP at {@code at}, or why that is not known. */
+  /** {@link #lookup(Instant, HistoryPolicy)} with {@link HistoryPolicy#DEFAULT}. */
   public Attribution lookup(Instant at) {
+    return lookup(at, HistoryPolicy.DEFAULT);
+  }
+
+  /** Who owned the IP at {@code at}, or why that is not known. */
+  public Attribution lookup(Instant at, HistoryPolicy policy) {
     long t = at.toEpochMilli();
     if (horizon != NO_HORIZON && t < horizon) {
       return Attribution.unattributed(AttributionStatus.EXPIRED);
@@ -276,21 +286,69 @@ public final class OwnershipHistory {
     if (horizon == NO_HORIZON && isEmpty()) {
       return Attribution.unattributed(AttributionStatus.NEVER_SEEN);
     }
-    List<OwnershipRange> ranges = ranges();
+    List<OwnershipRange> ranges = ranges(policy);
+    int at0 = indexAt(ranges, t);
+    long margin = policy.boundaryMargin().toMillis();
+    if (margin > 0) {
+      // Every owner with a claim within the margin: more than one is a boundary too close to call.
+      Map<Owners.Key, Identity> near = new TreeMap<>(KEY_ORDER);
+      int first = at0 >= 0 ? at0 : -at0 - 1;
+      while (first > 0 && endOf(ranges.get(first - 1)) > t - margin) {
+        first--;
+      }
+      for (int i = first; i < ranges.size(); i++) {
+        OwnershipRange r = ranges.get(i);
+        if (r.from().toEpochMilli() > t + margin) {
+          break;
+        }
+        if (endOf(r) <= t - margin) {
+          continue;
+        }
+        if (r.status() == AttributionStatus.OWNER) {
+          near.putIfAbsent(Owners.Key.of(r.owner()), r.owner());
+        } else {
+          r.contenders().forEach(c -> near.putIfAbsent(Owners.Key.of(c), c));
+        }
+      }
+      if (near.size() > 1) {
+        List<Identity> contenders = new ArrayList<>(near.values());
+        contenders.sort(Owners.ORDER);
+        return new Attribution(AttributionStatus.CONFLICT, null, null, null, null, contenders);
+      }
+    }
+    return at0 >= 0
+        ? Attribution.of(ranges.get(at0))
+        : Attribution.unattributed(AttributionStatus.GAP);
+  }
+
+  private static final Comparator<Owners.Key> KEY_ORDER =
+      Comparator.comparing(Owners.Key::toString);
+
+  private static long endOf(OwnershipRange r) {
+    return r.to() == null ? Long.MAX_VALUE : r.to().toEpochMilli();
+  }
+
+  /** The index of the range holding t, or (-insertion point - 1) when none does. */
+  private static int indexAt(List<OwnershipRange> ranges, long t) {
     int low = 0;
     int high = ranges.size() - 1;
     while (low <= high) {
       int mid = (low + high) >>> 1;
       OwnershipRange r = ranges.get(mid);
-      if (at.isBefore(r.from())) {
+      if (t < r.from().toEpochMilli()) {
         high = mid - 1;
-      } else if (r.to() != null && !at.isBefore(r.to())) {
+      } else if (t >= endOf(r)) {
         low = mid + 1;
       } else {
-        return Attribution.of(r);
+        return mid;
       }
     }
-    return Attribution.unattributed(AttributionStatus.GAP);
+    return -low - 1;
+  }
+
+  /** {@link #ranges(HistoryPolicy)} with {@link HistoryPolicy#DEFAULT}. */
+  public List<OwnershipRange> ranges() {
+    return ranges(HistoryPolicy.DEFAULT);
   }
 
   /**
@@ -298,13 +356,56 @@ public final class OwnershipHistory {
    * CONFLICT; the last may be open-ended (to == null). Adjacent ranges with the same answer and
    * source are merged.
    */
-  public List<OwnershipRange> ranges() {
-    List<OwnershipRange> r = resolved;
-    if (r == null) {
-      r = resolve();
+  public List<OwnershipRange> ranges(HistoryPolicy policy) {
+    long gap = policy.mergeGap().toMillis();
+    Resolved r = resolved;
+    if (r == null || r.mergeGap != gap) {
+      r = new Resolved(gap, resolve(gap));
       resolved = r;
     }
-    return r;
+    return r.ranges;
+  }
+
+  /**
+   * Whether {@code after} takes an owner away from a time before {@code limit} that {@code before}
+   * gave to it: somewhere before the limit, before answers OWNER X and after answers anything else
+   * (another owner, a CONFLICT, a GAP). Ends decided at such a time before the new evidence came
+   * may be wrong: the collector counts these.
+   */
+  public static boolean takesAnOwnerAway(
+      OwnershipHistory before, OwnershipHistory after, long limit, HistoryPolicy policy) {
+    List<OwnershipRange> old = before.ranges(policy);
+    List<OwnershipRange> now = after.ranges(policy);
+    for (OwnershipRange r : old) {
+      long from = r.from().toEpochMilli();
+      if (from >= limit) {
+        break;
+      }
+      if (r.status() != AttributionStatus.OWNER) {
+        continue;
+      }
+      long to = Math.min(endOf(r), limit);
+      Owners.Key owner = Owners.Key.of(r.owner());
+      long covered = from;
+      int first = indexAt(now, from);
+      for (int i = first >= 0 ? first : -first - 1; i < now.size() && covered < to; i++) {
+        OwnershipRange n = now.get(i);
+        long nFrom = n.from().toEpochMilli();
+        if (endOf(n) <= covered) {
+          continue;
+        }
+        if (nFrom > covered
+            || n.status() != AttributionStatus.OWNER
+            || !Owners.Key.of(n.owner()).equals(owner)) {
+          return true;
+        }
+        covered = endOf(n);
+      }
+      if (covered < to) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Start of the retained history; lookups before it answer EXPIRED. Empty when never cut. */
@@ -356,18 +457,92 @@ public final class OwnershipHistory {
 
   // ---- resolution ---------------------------------------------------------------------------
 
-  /** Event holders (by owner) with the ASSIGN that made each one a holder. */
-  private static final class Fold {
-    final Map<Owners.Key, Change> holders = new LinkedHashMap<>();
-    private int nextChange;
+  private record Resolved(long mergeGap, List<OwnershipRange> ranges) {}
 
-    /** Applies the events at {@code b} and the closures by observations starting at {@code b}. */
-    void advanceTo(long b, List<Change> changes, List<Observation> observations) {
+  /**
+   * The observed ranges with every allowed bridge applied: same owner, gap at most {@code
+   * mergeGap}, the gap ending at or before {@code limit}, and no evidence of anyone else in it.
+   */
+  private List<Observation> effective(long mergeGap, long limit) {
+    if (observations.size() < 2) {
+      return observations;
+    }
+    Map<Owners.Key, List<Observation>> byOwner = new LinkedHashMap<>();
+    for (Observation o : observations) {
+      byOwner.computeIfAbsent(Owners.Key.of(o.owner()), k -> new ArrayList<>()).add(o);
+    }
+    if (byOwner.size() == observations.size()) {
+      return observations; // one range per owner: nothing to bridge
+    }
+    List<Observation> out = new ArrayList<>(observations.size());
+    for (Map.Entry<Owners.Key, List<Observation>> e : byOwner.entrySet()) {
+      List<Observation> mine = e.getValue();
+      Observation current = mine.get(0);
+      for (int i = 1; i < mine.size(); i++) {
+        Observation next = mine.get(i);
+        long g = gap(current, next);
+        if (g <= 0
+            || (g <= mergeGap
+                && next.from() <= limit
+                && !othersIn(e.getKey(), current.to(), next.from()))) {
+          current = union(current, next);
+        } else {
+          out.add(current);
+          current = next;
+        }
+      }
+      out.add(current);
+    }
+    out.sort(OBSERVATION_ORDER);
+    return out;
+  }
+
+  /** Whether anything but {@code owner}'s own ASSIGN or heartbeat speaks of [from, to). */
+  private boolean othersIn(Owners.Key owner, long from, long to) {
+    for (Observation o : observations) {
+      if (o.from() >= to) {
+        break; // sorted by from
+      }
+      if (o.to() > from && !Owners.Key.of(o.owner()).equals(owner)) {
+        return true;
+      }
+    }
+    for (Change c : changes) {
+      if (c.time() >= to) {
+        break; // sorted by time
+      }
+      if (c.time() >= from
+          && !(c.action() == IdentityAction.ASSIGN && Owners.Key.of(c.owner()).equals(owner))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Walks the boundaries in time order: the event holders (by owner, with the ASSIGN that made each
+   * one a holder) and the observed ranges running at the current boundary.
+   */
+  private static final class Sweep {
+    final Map<Owners.Key, Change> holders = new LinkedHashMap<>();
+    final List<Observation> running = new ArrayList<>();
+    private final List<Observation> observations;
+    private final List<Change> changes;
+    private int nextChange;
+    private int nextObservation;
+
+    Sweep(List<Observation> observations, List<Change> changes) {
+      this.observations = observations;
+      this.changes = changes;
+    }
+
+    /** Applies the events at or before {@code b} and the observations starting by {@code b}. */
+    void advanceTo(long b) {
       List<Change> assigns = new ArrayList<>();
       while (nextChange < changes.size() && changes.get(nextChange).time() <= b) {
         Change c = changes.get(nextChange++);
         if (c.action() == IdentityAction.UNASSIGN) {
-          // Only the owner's own range ends; a stale UNASSIGN of a former owner changes nothing.
+          // Only the owner's own range ends; an UNASSIGN of another owner is read after resolving.
           holders.remove(Owners.Key.of(c.owner()));
         } else {
           assigns.add(c);
@@ -380,7 +555,13 @@ public final class OwnershipHistory {
           holders.put(Owners.Key.of(c.owner()), c);
         }
       }
-      for (Observation o : observations) {
+      running.removeIf(o -> o.to() <= b);
+      while (nextObservation < observations.size()
+          && observations.get(nextObservation).from() <= b) {
+        Observation o = observations.get(nextObservation++);
+        if (o.to() > b) {
+          running.add(o);
+        }
         if (o.from() == b) {
           // First-hand traffic of one owner ends the event ranges of all others.
           Owners.Key observed = Owners.Key.of(o.owner());
@@ -391,7 +572,8 @@ public final class OwnershipHistory {
   }
 
   /** Distinct instants where the answer may change, below {@code limit}, ascending. */
-  private long[] boundaries(long limit) {
+  private static long[] boundaries(
+      List<Observation> observations, List<Change> changes, long limit) {
     TreeSet<Long> set = new TreeSet<>();
     for (Observation o : observations) {
       set.add(o.from());
@@ -403,51 +585,94 @@ public final class OwnershipHistory {
     return set.headSet(limit, false).stream().mapToLong(Long::longValue).toArray();
   }
 
-  private List<OwnershipRange> resolve() {
-    long[] bounds = boundaries(Long.MAX_VALUE);
+  private List<OwnershipRange> resolve(long mergeGap) {
+    List<Observation> effective = effective(mergeGap, Long.MAX_VALUE);
+    long[] bounds = boundaries(effective, changes, Long.MAX_VALUE);
     List<OwnershipRange> out = new ArrayList<>();
-    Fold fold = new Fold();
+    Sweep sweep = new Sweep(effective, changes);
     for (int i = 0; i < bounds.length; i++) {
       long b = bounds[i];
-      fold.advanceTo(b, changes, observations);
+      sweep.advanceTo(b);
       long end = i + 1 < bounds.length ? bounds[i + 1] : Long.MAX_VALUE;
       if (end <= horizon) {
         continue;
       }
-      Segment s = segment(b, fold);
+      Segment s = segment(sweep);
       if (s == null) {
         continue;
       }
-      long from = Math.max(b, horizon);
-      OwnershipRange range =
+      append(
+          out,
           new OwnershipRange(
-              Instant.ofEpochMilli(from),
+              Instant.ofEpochMilli(Math.max(b, horizon)),
               end == Long.MAX_VALUE ? null : Instant.ofEpochMilli(end),
               s.status,
               s.owner,
               s.source,
               s.sourceInstance,
-              s.contenders);
-      OwnershipRange last = out.isEmpty() ? null : out.get(out.size() - 1);
-      if (last != null
-          && last.to() != null
-          && last.to().equals(range.from())
-          && sameAnswer(last, range)) {
-        out.set(
-            out.size() - 1,
-            new OwnershipRange(
-                last.from(),
-                range.to(),
-                last.status(),
-                last.owner(),
-                last.source(),
-                last.sourceInstance(),
-                last.contenders()));
-      } else {
-        out.add(range);
-      }
+              s.contenders));
     }
+    contestByOtherOwnersUnassigns(out);
     return Collections.unmodifiableList(out);
+  }
+
+  private static void append(List<OwnershipRange> out, OwnershipRange range) {
+    OwnershipRange last = out.isEmpty() ? null : out.get(out.size() - 1);
+    if (last != null
+        && last.to() != null
+        && last.to().equals(range.from())
+        && sameAnswer(last, range)) {
+      out.set(
+          out.size() - 1,
+          new OwnershipRange(
+              last.from(),
+              range.to(),
+              last.status(),
+              last.owner(),
+              last.source(),
+              last.sourceInstance(),
+              last.contenders()));
+    } else {
+      out.add(range);
+    }
+  }
+
+  /**
+   * An UNASSIGN of owner B at t, where the events give the IP to another owner A just before t,
+   * says B held the IP until t while A's ASSIGN says A did: A's event range up to t becomes a
+   * CONFLICT of A and B (B's ASSIGN was lost or is older than A's). Heartbeat ranges are first-hand
+   * and stay.
+   */
+  private void contestByOtherOwnersUnassigns(List<OwnershipRange> ranges) {
+    for (Change c : changes) {
+      if (c.action() != IdentityAction.UNASSIGN || c.time() <= horizon) {
+        continue;
+      }
+      int i = indexAt(ranges, c.time() - 1);
+      if (i < 0) {
+        continue;
+      }
+      OwnershipRange r = ranges.get(i);
+      if (r.status() != AttributionStatus.OWNER
+          || HEARTBEAT_SOURCE.equals(r.source())
+          || Owners.Key.of(r.owner()).equals(Owners.Key.of(c.owner()))) {
+        continue;
+      }
+      List<Identity> contenders = new ArrayList<>(List.of(r.owner(), c.owner()));
+      contenders.sort(Owners.ORDER);
+      Instant at = Instant.ofEpochMilli(c.time());
+      List<OwnershipRange> split = new ArrayList<>(2);
+      split.add(
+          new OwnershipRange(
+              r.from(), at, AttributionStatus.CONFLICT, null, null, null, contenders));
+      if (r.to() == null || r.to().isAfter(at)) {
+        split.add(
+            new OwnershipRange(
+                at, r.to(), r.status(), r.owner(), r.source(), r.sourceInstance(), r.contenders()));
+      }
+      ranges.remove(i);
+      ranges.addAll(i, split);
+    }
   }
 
   private record Segment(
@@ -458,12 +683,10 @@ public final class OwnershipHistory {
       List<Identity> contenders) {}
 
   /** The answer on [b, next boundary), or null for a gap. */
-  private Segment segment(long b, Fold fold) {
+  private static Segment segment(Sweep sweep) {
     Map<Owners.Key, Identity> observed = new LinkedHashMap<>();
-    for (Observation o : observations) {
-      if (o.from() <= b && b < o.to()) {
-        observed.merge(Owners.Key.of(o.owner()), o.owner(), OwnershipHistory::richer);
-      }
+    for (Observation o : sweep.running) {
+      observed.merge(Owners.Key.of(o.owner()), o.owner(), OwnershipHistory::richer);
     }
     if (observed.size() == 1) {
       return new Segment(
@@ -476,13 +699,13 @@ public final class OwnershipHistory {
     if (observed.size() > 1) {
       return conflict(observed.values());
     }
-    if (fold.holders.size() == 1) {
-      Change c = fold.holders.values().iterator().next();
+    if (sweep.holders.size() == 1) {
+      Change c = sweep.holders.values().iterator().next();
       return new Segment(
           AttributionStatus.OWNER, c.owner(), c.source(), c.sourceInstance(), List.of());
     }
-    if (fold.holders.size() > 1) {
-      return conflict(fold.holders.values().stream().map(Change::owner).toList());
+    if (sweep.holders.size() > 1) {
+      return conflict(sweep.holders.values().stream().map(Change::owner).toList());
     }
     return null;
   }
@@ -501,9 +724,9 @@ public final class OwnershipHistory {
         && a.contenders().equals(b.contenders());
   }
 
-  /** Ranges whose gap is at most {@code gap} ms (overlapping ranges have a negative gap). */
-  private static boolean within(Observation a, Observation b, long gap) {
-    return Math.max(a.from(), b.from()) - Math.min(a.to(), b.to()) <= gap;
+  /** The time between two ranges (negative when they overlap, 0 when they touch). */
+  private static long gap(Observation a, Observation b) {
+    return Math.max(a.from(), b.from()) - Math.min(a.to(), b.to());
   }
 
   /** The hull of two ranges of one owner, named by the identity of the later one. */

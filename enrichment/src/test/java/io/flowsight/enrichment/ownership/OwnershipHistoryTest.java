@@ -57,7 +57,9 @@ class OwnershipHistoryTest {
     h = heartbeat(h, CHECKOUT, "10:03", "10:04"); // 2 min after: merged
     h = heartbeat(h, CHECKOUT, "10:04:30", "10:06"); // 30 s after: merged
 
-    assertThat(h.observedRangeCount()).isEqualTo(1);
+    // Stored: the bridge that ended more than compactAfter (2 min) before 10:06 as one range, the
+    // recent one still apart (evidence for 10:04-10:04:30 may still come).
+    assertThat(h.observedRangeCount()).isEqualTo(2);
     assertThat(h.ranges()).containsExactly(heartbeatRange(at("10:00"), after("10:06"), CHECKOUT));
     assertThat(h.lookup(at("10:02")).status()).isEqualTo(OWNER);
     assertThat(h.lookup(at("10:02")).identity()).isEqualTo(CHECKOUT);
@@ -97,13 +99,11 @@ class OwnershipHistoryTest {
   }
 
   @Test
-  void shouldLetTheLaterAssignWinTheBoundaryWhenAnUnassignIsLostOrStale() {
+  void shouldLetTheLaterAssignWinTheBoundaryWhenAnUnassignIsLost() {
     OwnershipHistory h =
         OwnershipHistory.empty()
             .withChange(assign(IP, CHECKOUT, "10:00"), POLICY)
-            .withChange(assign(IP, PAYMENTS, "11:00"), POLICY)
-            // Checkout's UNASSIGN arrives late and names a time after Payments got the IP.
-            .withChange(unassign(IP, CHECKOUT, "11:05"), POLICY);
+            .withChange(assign(IP, PAYMENTS, "11:00"), POLICY);
 
     assertThat(h.ranges())
         .containsExactly(
@@ -111,6 +111,77 @@ class OwnershipHistoryTest {
             owner(at("11:00"), null, PAYMENTS, "kubernetes", K8S));
     assertThat(h.lookup(at("10:59")).identity()).isEqualTo(CHECKOUT);
     assertThat(h.lookup(at("11:06")).identity()).isEqualTo(PAYMENTS);
+  }
+
+  @Test
+  void shouldAnswerConflictWhereAnUnassignSaysTheFormerOwnerStillHeldTheIp() {
+    // Checkout's UNASSIGN names a time after Payments' ASSIGN: both claim 11:00-11:05.
+    OwnershipHistory h =
+        OwnershipHistory.empty()
+            .withChange(assign(IP, CHECKOUT, "10:00"), POLICY)
+            .withChange(assign(IP, PAYMENTS, "11:00"), POLICY)
+            .withChange(unassign(IP, CHECKOUT, "11:05"), POLICY);
+
+    assertThat(h.lookup(at("10:59")).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("11:02")).status()).isEqualTo(CONFLICT);
+    assertThat(h.lookup(at("11:02")).contenders()).containsExactlyInAnyOrder(CHECKOUT, PAYMENTS);
+    assertThat(h.lookup(at("11:06")).identity()).isEqualTo(PAYMENTS);
+
+    // An UNASSIGN whose ASSIGN was never seen: the open ASSIGN before it stops counting.
+    OwnershipHistory orphan =
+        OwnershipHistory.empty()
+            .withChange(assign(IP, CHECKOUT, "10:00"), POLICY)
+            .withChange(unassign(IP, PAYMENTS, "10:30"), POLICY);
+    assertThat(orphan.lookup(at("10:10")).status()).isEqualTo(CONFLICT);
+    assertThat(orphan.lookup(at("10:40")).identity()).isEqualTo(CHECKOUT);
+  }
+
+  @Test
+  void shouldNeverBridgeTwoHeartbeatsAcrossAnotherOwnersEvidence() {
+    // A VM held the IP at 10:36:33-38 and again from 10:37:23; app-19 in between.
+    OwnershipHistory vm = OwnershipHistory.empty();
+    vm = heartbeat(vm, CHECKOUT, "10:36:33", "10:36:38");
+    vm = heartbeat(vm, CHECKOUT, "10:37:23", "10:37:30");
+    assertThat(vm.lookup(at("10:37:00")).identity()).isEqualTo(CHECKOUT); // bridged: nothing else
+
+    // The other owner's heartbeat, ASSIGN or UNASSIGN in the gap: no bridge.
+    OwnershipHistory byHeartbeat = heartbeat(vm, PAYMENTS, "10:37:10", "10:37:12");
+    assertThat(byHeartbeat.lookup(at("10:37:11")).identity()).isEqualTo(PAYMENTS);
+    assertThat(byHeartbeat.lookup(at("10:37:18")).status()).isEqualTo(GAP);
+    assertThat(byHeartbeat.lookup(at("10:36:50")).status()).isEqualTo(GAP);
+
+    OwnershipHistory byAssign = vm.withChange(assign(IP, PAYMENTS, "10:37:05"), POLICY);
+    assertThat(byAssign.lookup(at("10:37:18")).identity()).isEqualTo(PAYMENTS);
+    assertThat(byAssign.lookup(at("10:36:50")).status()).isEqualTo(GAP);
+
+    OwnershipHistory byUnassign = vm.withChange(unassign(IP, PAYMENTS, "10:37:20"), POLICY);
+    assertThat(byUnassign.lookup(at("10:37:18")).status()).isNotEqualTo(OWNER);
+
+    // The owner's own UNASSIGN in the gap ends the bridge too.
+    OwnershipHistory left = vm.withChange(unassign(IP, CHECKOUT, "10:36:40"), POLICY);
+    assertThat(left.lookup(at("10:37:00")).status()).isEqualTo(GAP);
+  }
+
+  @Test
+  void shouldAnswerConflictWithinTheBoundaryMarginOfAnotherOwner() {
+    OwnershipHistory h =
+        OwnershipHistory.empty()
+            .withChange(assign(IP, CHECKOUT, "10:00"), POLICY)
+            .withChange(unassign(IP, CHECKOUT, "10:01"), POLICY)
+            .withChange(assign(IP, PAYMENTS, "10:01"), POLICY);
+
+    assertThat(h.lookup(at("10:00:59.400")).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("10:00:59.600")).status()).isEqualTo(CONFLICT);
+    assertThat(h.lookup(at("10:01:00.400")).status()).isEqualTo(CONFLICT);
+    assertThat(h.lookup(at("10:01:00.600")).identity()).isEqualTo(PAYMENTS);
+    // Without a margin the boundary is exact.
+    HistoryPolicy exact = POLICY.withBoundaryMargin(Duration.ZERO);
+    assertThat(h.lookup(at("10:00:59.999"), exact).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("10:01"), exact).identity()).isEqualTo(PAYMENTS);
+    // Next to a gap, nobody contends: the owner stands.
+    OwnershipHistory gap =
+        OwnershipHistory.empty().withChange(assign(IP, CHECKOUT, "10:00"), POLICY);
+    assertThat(gap.lookup(at("10:00:00.100")).identity()).isEqualTo(CHECKOUT);
   }
 
   @Test
@@ -297,21 +368,21 @@ class OwnershipHistoryTest {
   }
 
   @Test
-  void shouldCapTheRangesKeptPerIpByDroppingTheOldest() {
-    HistoryPolicy policy = POLICY.withCaps(2, 16);
+  void shouldKeepEveryChangeOfTheRetentionHoweverOftenTheIpMoves() {
+    // 600 owners in 50 minutes, one every 5 s: nothing is dropped by a count.
     OwnershipHistory h = OwnershipHistory.empty();
-    for (String minute : List.of("10:00", "10:10", "10:20", "10:30")) {
-      h = h.withHeartbeat(CHECKOUT, at(minute), at(minute).plusSeconds(60), policy);
+    Identity[] owners = {CHECKOUT, PAYMENTS, SEARCH};
+    Instant start = at("10:00");
+    for (int i = 0; i < 600; i++) {
+      Instant t = start.plusSeconds(5L * i);
+      h = h.withChange(IdentityAction.ASSIGN, owners[i % 3], t, "kubernetes", K8S, POLICY);
+      h = h.withHeartbeat(owners[i % 3], t.plusSeconds(1), t.plusSeconds(3), POLICY);
     }
-
-    assertThat(h.observedRangeCount()).isEqualTo(2);
-    assertThat(h.horizon()).contains(after("10:11"));
-    assertThat(h.lookup(at("10:05")).status()).isEqualTo(EXPIRED);
-    assertThat(h.lookup(at("10:20:30")).identity()).isEqualTo(CHECKOUT);
-    assertThat(h.ranges())
-        .containsExactly(
-            heartbeatRange(at("10:20"), after("10:21"), CHECKOUT),
-            heartbeatRange(at("10:30"), after("10:31"), CHECKOUT));
+    assertThat(h.horizon()).isEmpty();
+    assertThat(h.changeEventCount()).isEqualTo(600);
+    assertThat(h.lookup(at("10:00:02")).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("10:00:07")).identity()).isEqualTo(PAYMENTS);
+    assertThat(h.lookup(start.plusSeconds(5L * 599 + 2)).identity()).isEqualTo(owners[599 % 3]);
   }
 
   private static OwnershipHistory applyAll(List<UnaryOperator<OwnershipHistory>> inputs) {

@@ -158,7 +158,7 @@ public final class CollectorMain {
                 config.metricsHost(),
                 config.metricsPort(),
                 metrics.registry(),
-                () -> CollectorRuntime.health(streams, health));
+                () -> CollectorRuntime.health(streams, health, metrics));
       } catch (IOException e) {
         err.println(
             "flowsight collector: cannot open the metrics endpoint on "

@@ -123,6 +123,12 @@ public final class CollectorRuntime {
    * reason.
    */
   public static OpsServer.Health health(KafkaStreams streams, CollectorHealth health) {
+    return health(streams, health, null);
+  }
+
+  /** The same, with the warnings of {@code metrics} (records in wrong partitions). */
+  public static OpsServer.Health health(
+      KafkaStreams streams, CollectorHealth health, CollectorMetrics metrics) {
     KafkaStreams.State state = streams.state();
     boolean running =
         state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
@@ -148,6 +154,12 @@ public final class CollectorRuntime {
     } else {
       json.append('"').append(jsonEscape(reason)).append('"');
     }
+    json.append(",\"warnings\":[");
+    String warning = metrics == null ? null : metrics.misroutedWarning(System.currentTimeMillis());
+    if (warning != null) {
+      json.append('"').append(jsonEscape(warning)).append('"');
+    }
+    json.append(']');
     return new OpsServer.Health(healthy, json.append('}').toString());
   }
 

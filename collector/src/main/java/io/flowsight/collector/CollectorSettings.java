@@ -208,9 +208,12 @@ public record CollectorSettings(
     return lateHorizon.plus(dedupeEpoch.multipliedBy(2));
   }
 
-  /** The settle delay in force: none without a hold-back (nothing may wait then). */
+  /**
+   * The settle delay in force: at most the hold-back (a flow waits no longer than that in all), so
+   * none without a hold-back.
+   */
   public Duration effectiveSettle() {
-    return holdBack.isZero() ? Duration.ZERO : settle;
+    return settle.compareTo(holdBack) > 0 ? holdBack : settle;
   }
 
   /**

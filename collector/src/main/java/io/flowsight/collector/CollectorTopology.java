@@ -11,6 +11,7 @@ import io.flowsight.collector.internals.Messages.ToRemote;
 import io.flowsight.collector.internals.RemoteLookupProcessor;
 import io.flowsight.collector.internals.Routed;
 import io.flowsight.collector.internals.Routed.DeadLettered;
+import io.flowsight.collector.internals.Routed.Misrouted;
 import io.flowsight.collector.internals.Routed.ToAggregation;
 import io.flowsight.collector.internals.Routed.ToRemoteLookup;
 import io.flowsight.collector.internals.StateStores;
@@ -65,6 +66,9 @@ public final class CollectorTopology {
   /** Name of the repartition topic keyed by the remote IP (Kafka Streams prefixes the app id). */
   public static final String BY_REMOTE_IP = "by-remote-ip";
 
+  /** Name of the repartition topic re-keying input records found in a wrong partition. */
+  public static final String BY_LOCAL_IP = "rekeyed-inputs";
+
   /** Name of the repartition topic keyed by the aggregation key. */
   public static final String BY_AGGREGATION_KEY = "by-aggregation-key";
 
@@ -101,8 +105,38 @@ public final class CollectorTopology {
                 AttributionState.CONNECTIONS,
                 IngestProcessor.SEQUENCES);
 
-    Map<String, KStream<String, Routed>> routes =
+    // Records in a partition their key does not map to: re-keyed through a repartition topic
+    // (the default partitioner places them right), then attributed like the others.
+    Map<String, KStream<String, Routed>> checked =
         local
+            .split(Named.as("input-"))
+            .branch((k, v) -> v instanceof Misrouted, Branched.as("misrouted"))
+            .defaultBranch(Branched.as("placed"));
+    KStream<String, Routed> rerouted =
+        checked
+            .get("input-misrouted")
+            .map(
+                (k, v) -> KeyValue.pair(((Misrouted) v).key(), ((Misrouted) v).tagged()),
+                Named.as("misrouted-record"))
+            .repartition(
+                Repartitioned.<byte[], byte[]>as(BY_LOCAL_IP)
+                    .withKeySerde(Serdes.ByteArray())
+                    .withValueSerde(Serdes.ByteArray())
+                    .withNumberOfPartitions(settings.partitions()))
+            .process(
+                () -> new IngestProcessor(topics, settings, metrics, true),
+                Named.as("attribute-local-rerouted"),
+                AttributionState.OWNERSHIP,
+                AttributionState.HELD,
+                AttributionState.HELD_INDEX,
+                AttributionState.CIDR,
+                AttributionState.CONNECTIONS,
+                IngestProcessor.SEQUENCES);
+
+    Map<String, KStream<String, Routed>> routes =
+        checked
+            .get("input-placed")
+            .merge(rerouted, Named.as("attribution-inputs"))
             .split(Named.as("route-"))
             .branch((k, v) -> v instanceof DeadLettered, Branched.as("dead-letters"))
             .branch((k, v) -> v instanceof ToRemoteLookup, Branched.as("remote-lookup"))

@@ -245,6 +245,46 @@ class AttributionUnderChurnTest {
     assertThat(byPort(c.aggregates()).get(40001).server().app()).isEqualTo("old");
   }
 
+  @Test
+  void shouldReKeyRecordsAProducerPutInTheWrongPartitionAndCountThem() {
+    // Two partitions: a key whose murmur2 hash maps to partition 1 arrives in partition 0 (the test
+    // driver's only one), as from a producer that partitions otherwise (librdkafka's default).
+    CollectorDriver c = start(CollectorSettings.defaults(2));
+    String client = ipInPartition(1, "10.7.0.");
+    String server = ipInPartition(0, "10.8.0.");
+    c.send(change(IdentityAction.ASSIGN, server, null, app("billing"), t(-600)));
+    c.advanceTo(t(6.2));
+    c.send(
+        flow(Side.CLIENT, client, 40001, server, 443, t(5), t(6))
+            .setLocalIdentity(app("checkout"))
+            .setBytesSent(100)
+            .build());
+
+    assertThat(counter("flowsight_collector_misrouted_records_total")).isEqualTo(1);
+    assertThat(c.metrics.misroutedWarning(c.now().toEpochMilli())).contains("murmur2");
+    c.advanceTo(CLOSED_FIRST_WINDOW);
+    List<FlowAggregate> rows = c.aggregates();
+    assertThat(rows).hasSize(1);
+    assertThat(rows.get(0).client().app()).isEqualTo("checkout");
+    assertThat(rows.get(0).server().app()).isEqualTo("billing");
+    assertThat(rows.get(0).bytesClientToServer()).isEqualTo(100);
+    assertThat(c.deadLetters()).isEmpty();
+  }
+
+  /** An address {@code prefix + n} whose text maps to {@code partition} of two. */
+  private static String ipInPartition(int partition, String prefix) {
+    for (int n = 1; n < 255; n++) {
+      byte[] key = (prefix + n).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      if (org.apache.kafka.common.utils.Utils.toPositive(
+                  org.apache.kafka.common.utils.Utils.murmur2(key))
+              % 2
+          == partition) {
+        return prefix + n;
+      }
+    }
+    throw new IllegalStateException("no address of " + prefix + "x maps to " + partition);
+  }
+
   private double counter(String name) {
     String base = name.substring(0, name.length() - "_total".length());
     double sum = 0;

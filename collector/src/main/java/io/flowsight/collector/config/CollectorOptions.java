@@ -114,7 +114,8 @@ public final class CollectorOptions {
           "How long after a connection's start its ends are decided from the ownership histories:"
               + " identity events and heartbeats arriving up to this late still count. Must cover"
               + " how late the identity sources deliver (flowsight_collector_evidence_delay_seconds)."
-              + " Windows are emitted this much later too. Default: ${DEFAULT-VALUE}.")
+              + " Windows are emitted this much later too. At most --hold-back (a shorter"
+              + " hold-back caps it). Default: ${DEFAULT-VALUE}.")
   String settle;
 
   @Option(
@@ -238,10 +239,8 @@ public final class CollectorOptions {
       throw SETTINGS.bad("--hold-back", holdBack, "use 0s (no hold-back) to 1h");
     }
     Duration settleValue = SETTINGS.duration("--settle", settle);
-    if (settleValue.compareTo(Duration.ofMinutes(10)) > 0
-        || (!holdBackValue.isZero() && settleValue.compareTo(holdBackValue) > 0)) {
-      throw SETTINGS.bad(
-          "--settle", settle, "use 0s to 10m, and not longer than --hold-back (" + holdBack + ")");
+    if (settleValue.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw SETTINGS.bad("--settle", settle, "use 0s to 10m");
     }
     Duration marginValue = SETTINGS.duration("--boundary-margin", boundaryMargin);
     if (marginValue.compareTo(Duration.ofSeconds(10)) > 0) {

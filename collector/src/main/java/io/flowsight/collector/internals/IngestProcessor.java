@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -68,8 +69,29 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
   private Holds holds;
   private SequenceTracker sequences;
   private final EvidenceClock clock = new EvidenceClock();
+  private final boolean rerouted;
+
+  /**
+   * Offsets of records read from the re-keying repartition topic are moved by this much, so that
+   * their ids ({@link InternalFlow#originId()}) never equal those of the flows topic's records.
+   */
+  static final long REROUTED_OFFSET_BASE = 1L << 62;
+
+  static final byte TAG_FLOW = 0;
+  static final byte TAG_IDENTITY = 1;
 
   public IngestProcessor(Topics topics, CollectorSettings settings, CollectorMetrics metrics) {
+    this(topics, settings, metrics, false);
+  }
+
+  /**
+   * @param rerouted this instance reads the re-keying repartition topic (records that reached a
+   *     wrong partition of an input, now in the right one): it does not check partitions again, and
+   *     leaves the punctuations and the held-flow gauge to the instance reading the inputs
+   */
+  public IngestProcessor(
+      Topics topics, CollectorSettings settings, CollectorMetrics metrics, boolean rerouted) {
+    this.rerouted = rerouted;
     this.topics = topics;
     this.settings = settings;
     this.metrics = metrics;
@@ -83,6 +105,9 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     this.state = new AttributionState(context, settings.historyPolicy());
     this.holds = new Holds(state, settings, metrics);
     this.sequences = new SequenceTracker(context.getStateStore(SequenceTracker.STORE), metrics);
+    if (rerouted) {
+      return;
+    }
     // This processor accounts for the task's held flows in the gauge (restored ones included).
     state.heldByReason().forEach(metrics::heldDelta);
     context.schedule(
@@ -99,7 +124,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
 
   @Override
   public void close() {
-    if (state != null) {
+    if (state != null && !rerouted) {
       try {
         state.heldByReason().forEach((reason, count) -> metrics.heldDelta(reason, -count));
       } catch (RuntimeException e) {
@@ -115,16 +140,54 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
         context
             .recordMetadata()
             .orElseThrow(() -> new IllegalStateException("a source record without metadata"));
-    if (meta.topic().equals(topics.flows().name())) {
-      processFlow(record, meta);
+    if (rerouted) {
+      byte[] tagged = record.value();
+      if (tagged == null || tagged.length == 0) {
+        return; // never written so
+      }
+      byte[] value = java.util.Arrays.copyOfRange(tagged, 1, tagged.length);
+      Record<byte[], byte[]> original = record.withValue(value);
+      if (tagged[0] == TAG_FLOW) {
+        processFlow(original, meta, meta.offset() + REROUTED_OFFSET_BASE);
+      } else {
+        processIdentity(original, meta);
+      }
+      return;
+    }
+    boolean flows = meta.topic().equals(topics.flows().name());
+    if (record.key() != null && record.value() != null && misrouted(record.key(), meta)) {
+      metrics.misrouted(flows, context.currentSystemTimeMs());
+      byte[] tagged = new byte[record.value().length + 1];
+      tagged[0] = flows ? TAG_FLOW : TAG_IDENTITY;
+      System.arraycopy(record.value(), 0, tagged, 1, record.value().length);
+      context.forward(
+          new Record<String, Routed>(
+              null,
+              new Routed.Misrouted(record.key(), tagged),
+              record.timestamp(),
+              record.headers()));
+      return;
+    }
+    if (flows) {
+      processFlow(record, meta, meta.offset());
     } else {
       processIdentity(record, meta);
     }
   }
 
+  /**
+   * Whether the record is not in the partition its key maps to under Java's default partitioner
+   * (murmur2 of the key bytes, modulo the partition count): a producer that partitions otherwise
+   * would put an IP's records where its history is not.
+   */
+  private boolean misrouted(byte[] key, RecordMetadata meta) {
+    int expected = Utils.toPositive(Utils.murmur2(key)) % settings.partitions();
+    return expected != meta.partition();
+  }
+
   // ---- flows -----------------------------------------------------------------------------------
 
-  private void processFlow(Record<byte[], byte[]> record, RecordMetadata meta) {
+  private void processFlow(Record<byte[], byte[]> record, RecordMetadata meta, long offset) {
     metrics.flowIn();
     if (record.value() == null) {
       deadLetter(record, meta, DeadLetter.INVALID, "a flow record without a value (tombstone)");
@@ -178,7 +241,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     // The produce time drives the emission watermark downstream, and the timestamps of the
     // repartitioned records (the dedupe store's stream time): never past this collector's clock.
     long sourceTimestamp = Math.min(producedAt, now);
-    InternalFlow flow = InternalFlow.of(r, meta.partition(), meta.offset(), sourceTimestamp);
+    InternalFlow flow = InternalFlow.of(r, meta.partition(), offset, sourceTimestamp);
     // This partition's store owns the local IP only when the record is keyed by it.
     OwnershipHistory localHistory = keyMatches ? state.history(localIp) : null;
     if (keyMatches && r.getLocalIdentity() != null) {

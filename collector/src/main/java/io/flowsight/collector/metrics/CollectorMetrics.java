@@ -37,6 +37,9 @@ public final class CollectorMetrics {
   private final Histogram evidenceDelay;
   private final Counter settledAnswersChanged;
   private final Counter labelsFromOtherSide;
+  private final Counter misrouted;
+  private final java.util.concurrent.atomic.AtomicLong lastMisroutedAt =
+      new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
   private final Counter attributions;
   private final Counter holds;
   private final Gauge held;
@@ -109,6 +112,16 @@ public final class CollectorMetrics {
                     + " (ends decided there before it arrived may be wrong), by kind of evidence:"
                     + " identity or heartbeat. Rising: raise --settle, or fix the late source")
             .labelNames("kind")
+            .register(registry);
+    misrouted =
+        Counter.builder()
+            .name("flowsight_collector_misrouted_records_total")
+            .help(
+                "Input records found in a partition their key does not map to under Java's"
+                    + " default (murmur2) partitioner, by input (flows, identities): re-keyed"
+                    + " through a repartition topic, not lost. A producer partitions differently:"
+                    + " fix it (docs/collector.md, Partitioning contract)")
+            .labelNames("input")
             .register(registry);
     labelsFromOtherSide =
         Counter.builder()
@@ -286,6 +299,26 @@ public final class CollectorMetrics {
 
   public void settledAnswerChanged(boolean identity) {
     settledAnswersChanged.labelValues(identity ? "identity" : "heartbeat").inc();
+  }
+
+  /** An input record was in the wrong partition for its key (at {@code now}, epoch ms). */
+  public void misrouted(boolean flows, long now) {
+    misrouted.labelValues(flows ? "flows" : "identities").inc();
+    lastMisroutedAt.set(now);
+  }
+
+  /**
+   * A warning for {@code /health} while records arrive in the wrong partitions (the last one within
+   * 10 minutes), else null.
+   */
+  public String misroutedWarning(long now) {
+    long last = lastMisroutedAt.get();
+    if (last == Long.MIN_VALUE || now - last > 10 * 60_000L) {
+      return null;
+    }
+    return "input records arrive in partitions their keys do not map to under Java's default"
+        + " (murmur2) partitioner (flowsight_collector_misrouted_records_total): they are re-keyed"
+        + " through a repartition topic, at the cost of a hop; fix the producer's partitioner";
   }
 
   public void labelFromOtherSide() {

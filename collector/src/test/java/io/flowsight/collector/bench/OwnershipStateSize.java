@@ -53,7 +53,7 @@ public final class OwnershipStateSize {
     print("one ASSIGN event (an IP without a sidecar)", event);
     print("ASSIGN + heartbeat range (typical pod IP)", both);
     print("moved to another app (2 owners, 3 events, 2 ranges)", moved);
-    print("at the caps (16 ranges, 16 events, 2 owners)", full);
+    print("40 tenures of 2 owners (40 events, 40 ranges)", full);
 
     // What one flow costs on the repartition topics instead.
     FlowRecord record = new SampleFlows(1).next();

@@ -218,10 +218,11 @@ public record CollectorSettings(
 
   /**
    * How long a connection's labels and decided ends stay after its last record: the hold-back (its
-   * other side's record may wait that long) plus 10 minutes (many interim intervals).
+   * other side's record may wait that long) plus 2 minutes, four of the sidecars' default interim
+   * intervals (an open connection reports at least that often, renewing them).
    */
   public Duration connectionRetention() {
-    return holdBack.plus(Duration.ofMinutes(10));
+    return holdBack.plus(Duration.ofMinutes(2));
   }
 
   /** The start of the window holding {@code endTime}, epoch ms. */

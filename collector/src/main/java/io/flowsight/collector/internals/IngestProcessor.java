@@ -117,9 +117,13 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
         PunctuationType.WALL_CLOCK_TIME,
         now -> {
           state.sweep(Instant.ofEpochMilli(now));
-          state.connections().forgetOlderThan(now - settings.connectionRetention().toMillis());
           sequences.forgetRunsIdleSince(now - settings.lateHorizon().toMillis());
         });
+    context.schedule(
+        Duration.ofMinutes(1),
+        PunctuationType.WALL_CLOCK_TIME,
+        now ->
+            state.connections().forgetOlderThan(now - settings.connectionRetention().toMillis()));
   }
 
   @Override

@@ -88,7 +88,8 @@ public final class CollectorBenchmark {
     int threads = Integer.parseInt(flags.getOrDefault("threads", "2"));
     boolean passthrough = !flags.containsKey("skip-passthrough");
     List<String> collectorArgs = new ArrayList<>();
-    for (String option : List.of("commit-interval", "kafka-property", "hold-back")) {
+    for (String option :
+        List.of("commit-interval", "kafka-property", "hold-back", "settle", "boundary-margin")) {
       if (flags.containsKey(option)) {
         collectorArgs.add("--" + option + "=" + flags.get(option));
       }

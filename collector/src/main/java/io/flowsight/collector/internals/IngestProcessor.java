@@ -413,7 +413,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
           state.release(ip, h);
           metrics.released(h, "resolved");
           metrics.labelFromOtherSide();
-          proceed(h, label);
+          decided(h, label, now);
         }
         continue;
       }
@@ -439,7 +439,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       EndAttribution label = otherSideLabel(h);
       if (label != null) {
         metrics.labelFromOtherSide();
-        proceed(h, label);
+        decided(h, label, now);
         continue;
       }
       Decision d = decide(h, state.history(due.ip()), true, holds.mayHold(flow, now));
@@ -459,7 +459,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       state.release(due.ip(), h);
       metrics.released(h, "expired");
       if (label != null) {
-        proceed(h, label);
+        decided(h, label, now);
       } else {
         decided(h, decide(h, state.history(due.ip()), true, false).attribution(), now);
       }

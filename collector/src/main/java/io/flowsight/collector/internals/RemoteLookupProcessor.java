@@ -17,9 +17,9 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * The second step of the attribution sub-topology, reading the remote-lookup repartition topic
  * (keyed by the remote IP, so this task's {@code ownership} store holds the remote IP's history):
- * attributes the remote end: with the label the other end's own sidecar gave the same connection
- * when its record was read here (this task attributes that sidecar's local IP), with the owner
- * decided for an earlier record of the same connection, else from the remote IP's history at the
+ * attributes the remote end: with the owner decided for an earlier record of the same connection,
+ * else with the label the other end's own sidecar gave the same connection when its record was read
+ * here (this task attributes that sidecar's local IP), else from the remote IP's history at the
  * connection's start, once settled, or holds the flow back (see {@link HoldRule}); keeps this
  * task's copy of the CIDR tables.
  */
@@ -55,19 +55,21 @@ public final class RemoteLookupProcessor
     InternalFlow flow = ((FlowToRemote) record.value()).flow();
     String ip = flow.remoteIpText();
     long now = context.currentSystemTimeMs();
+    EndAttribution known = state.connections().decided(flow, End.REMOTE);
+    if (known != null) {
+      // A later record of a connection whose remote end was decided: the same owner in every
+      // window (a connection's rows must not change owners, nor split its counts).
+      state.connections().putDecided(flow, End.REMOTE, known, now);
+      forward(flow, known);
+      return;
+    }
     EndAttribution label =
         state.connections().otherSideLabel(flow, settings.dedupeTolerance().toMillis());
     if (label != null) {
       // The other end's sidecar labelled its end of this very connection: first-hand.
       metrics.labelFromOtherSide();
+      state.connections().putDecided(flow, End.REMOTE, label, now);
       forward(flow, label);
-      return;
-    }
-    EndAttribution known = state.connections().decided(flow, End.REMOTE);
-    if (known != null) {
-      // A later record of a connection whose remote end was decided: the same owner.
-      state.connections().putDecided(flow, End.REMOTE, known, now);
-      forward(flow, known);
       return;
     }
     Decision d =

@@ -29,9 +29,12 @@ import java.util.Optional;
  */
 public final class KubernetesLocalIdentityResolver implements LocalIdentityResolver {
 
-  /** Histories older than this are dropped (a flow is resolved within seconds of its capture). */
+  /**
+   * Histories older than this are dropped (a flow is resolved within seconds of its capture). No
+   * boundary margin: the pod events and the flows are timed on this node's clock.
+   */
   private static final HistoryPolicy POLICY =
-      HistoryPolicy.DEFAULT.withRetention(Duration.ofHours(1));
+      HistoryPolicy.DEFAULT.withRetention(Duration.ofHours(1)).withBoundaryMargin(Duration.ZERO);
 
   private static final Duration EXPIRE_EVERY = Duration.ofMinutes(1);
 

@@ -18,9 +18,10 @@ import java.time.Duration;
  *     that arrives later than this can no longer split such a bridge: a later heartbeat of another
  *     owner inside it makes that time a CONFLICT, a later change event inside it is outweighed by
  *     the heartbeats (default 2 minutes: longer than the collector's settle delay)
- * @param boundaryMargin a lookup within this distance of a time where the owner changes to another
- *     owner answers CONFLICT (both contenders) instead of either owner: the flow's start is read on
- *     one host's clock and the boundary on another's, and clocks differ by a few hundred
+ * @param boundaryMargin an owner is the answer only when it holds the IP for this long on both
+ *     sides of the time looked up: near a change to another owner the answer is CONFLICT (both
+ *     contenders), near a time nobody is known to hold the IP it is GAP. The flow's start is read
+ *     on one host's clock and the boundary on another's, and clocks differ by a few hundred
  *     milliseconds (default 500 ms; zero turns it off)
  */
 public record HistoryPolicy(

@@ -55,7 +55,7 @@ public final class OwnershipDirectory {
 
   /** Who owned {@code ip} at {@code at} (per-IP history first, then CIDR blocks). */
   public synchronized Attribution lookup(byte[] ip, Instant at) {
-    return Attributor.attribute(histories.get(IpAddresses.toText(ip)), cidrs, ip, at);
+    return Attributor.attribute(histories.get(IpAddresses.toText(ip)), cidrs, ip, at, policy);
   }
 
   public Attribution lookup(InetAddress ip, Instant at) {

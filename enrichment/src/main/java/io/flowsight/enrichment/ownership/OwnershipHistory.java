@@ -57,8 +57,10 @@ import java.util.TreeSet;
  *       until t: A's event range up to t is a CONFLICT of A and B.
  *   <li>Nothing holds t: GAP when anything is known about the IP, NEVER_SEEN when nothing ever was;
  *       t before the retained horizon: EXPIRED.
- *   <li>Within {@link HistoryPolicy#boundaryMargin()} of a change to another owner the answer is a
- *       CONFLICT of the owners on both sides: clocks of different hosts differ.
+ *   <li>An owner is the answer only if it holds the whole {@link HistoryPolicy#boundaryMargin()}
+ *       around t: within the margin of a change to another owner the answer is a CONFLICT of the
+ *       owners on both sides, within the margin of a time nobody is known to hold it is a GAP (an
+ *       unknown owner may have had t). Clocks of different hosts differ by that much.
  * </ol>
  *
  * Out-of-order inputs need no special case: an UNASSIGN that arrives before its ASSIGN is joined
@@ -289,31 +291,39 @@ public final class OwnershipHistory {
     List<OwnershipRange> ranges = ranges(policy);
     int at0 = indexAt(ranges, t);
     long margin = policy.boundaryMargin().toMillis();
-    if (margin > 0) {
-      // Every owner with a claim within the margin: more than one is a boundary too close to call.
+    if (margin > 0 && at0 >= 0) {
+      // The owner must hold the whole [t - margin, t + margin]: every owner with a claim within
+      // the margin (more than one: too close to call, CONFLICT), and whether a time nobody is
+      // known to hold lies within it (then an unknown owner may have had t: GAP).
       Map<Owners.Key, Identity> near = new TreeMap<>(KEY_ORDER);
-      int first = at0 >= 0 ? at0 : -at0 - 1;
+      int first = at0;
       while (first > 0 && endOf(ranges.get(first - 1)) > t - margin) {
         first--;
       }
+      long covered = t - margin;
+      boolean hole = ranges.get(first).from().toEpochMilli() > covered;
       for (int i = first; i < ranges.size(); i++) {
         OwnershipRange r = ranges.get(i);
-        if (r.from().toEpochMilli() > t + margin) {
+        long from = r.from().toEpochMilli();
+        if (from > t + margin) {
           break;
         }
-        if (endOf(r) <= t - margin) {
-          continue;
-        }
+        hole |= from > covered;
+        covered = Math.max(covered, endOf(r));
         if (r.status() == AttributionStatus.OWNER) {
           near.putIfAbsent(Owners.Key.of(r.owner()), r.owner());
         } else {
           r.contenders().forEach(c -> near.putIfAbsent(Owners.Key.of(c), c));
         }
       }
+      hole |= covered < t + margin;
       if (near.size() > 1) {
         List<Identity> contenders = new ArrayList<>(near.values());
         contenders.sort(Owners.ORDER);
         return new Attribution(AttributionStatus.CONFLICT, null, null, null, null, contenders);
+      }
+      if (hole) {
+        return Attribution.unattributed(AttributionStatus.GAP);
       }
     }
     return at0 >= 0

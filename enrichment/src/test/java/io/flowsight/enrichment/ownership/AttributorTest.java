@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.FlowRecord;
 import io.flowsight.testing.SampleFlows;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -70,7 +71,9 @@ class AttributorTest {
   @Test
   void shouldTakeAFlowRecordAsAHeartbeatOfItsLocalIp() {
     FlowRecord record = new SampleFlows(3).next();
-    OwnershipDirectory d = new OwnershipDirectory(HistoryPolicy.DEFAULT);
+    // No boundary margin: the lookup is at the very start of the only heartbeat.
+    OwnershipDirectory d =
+        new OwnershipDirectory(HistoryPolicy.DEFAULT.withBoundaryMargin(Duration.ZERO));
     d.observe(record);
 
     Attribution a = d.lookup(record.getLocalIp().array(), record.getStartTime());

@@ -27,6 +27,10 @@ import org.junit.jupiter.api.Test;
 class OwnershipHistoryTest {
 
   private static final HistoryPolicy POLICY = HistoryPolicy.DEFAULT;
+
+  /** Exact boundaries: no margin for the hosts' clock differences. */
+  private static final HistoryPolicy EXACT = POLICY.withBoundaryMargin(Duration.ZERO);
+
   private static final String IP = "10.1.2.3";
   private static final String K8S = "prod-east";
   private static final String FILE = "/etc/flowsight/ids.yaml";
@@ -63,7 +67,9 @@ class OwnershipHistoryTest {
     assertThat(h.ranges()).containsExactly(heartbeatRange(at("10:00"), after("10:06"), CHECKOUT));
     assertThat(h.lookup(at("10:02")).status()).isEqualTo(OWNER);
     assertThat(h.lookup(at("10:02")).identity()).isEqualTo(CHECKOUT);
-    assertThat(h.lookup(at("10:06")).identity()).isEqualTo(CHECKOUT); // the end is inclusive
+    assertThat(h.lookup(at("10:06"), EXACT).identity()).isEqualTo(CHECKOUT); // the end is inclusive
+    // With the default margin, the last 500 ms before what nobody is known to hold: not called.
+    assertThat(h.lookup(at("10:06")).status()).isEqualTo(GAP);
 
     // 14 minutes later: beyond the 5-minute merge gap, so a second range and a gap between.
     h = heartbeat(h, CHECKOUT, "10:20", "10:21");
@@ -90,10 +96,13 @@ class OwnershipHistoryTest {
         .containsExactly(
             owner(at("10:00"), at("11:00"), CHECKOUT, "kubernetes", K8S),
             owner(at("11:00:30"), null, PAYMENTS, "kubernetes", K8S));
-    assertThat(h.lookup(at("10:59:59.999")))
+    assertThat(h.lookup(at("10:59:59.999"), EXACT))
         .isEqualTo(new Attribution(OWNER, CHECKOUT, "kubernetes", K8S, null, List.of()));
+    assertThat(h.lookup(at("10:59:59.600")).status()).isEqualTo(GAP); // within the margin
+    assertThat(h.lookup(at("10:59:59.400")).identity()).isEqualTo(CHECKOUT);
     assertThat(h.lookup(at("11:00")).status()).isEqualTo(GAP);
-    assertThat(h.lookup(at("11:00:30")).identity()).isEqualTo(PAYMENTS);
+    assertThat(h.lookup(at("11:00:30"), EXACT).identity()).isEqualTo(PAYMENTS);
+    assertThat(h.lookup(at("11:00:31")).identity()).isEqualTo(PAYMENTS);
     assertThat(h.lookup(Instant.parse("2026-01-02T00:00:00Z")).identity()).isEqualTo(PAYMENTS);
     assertThat(h.lookup(at("09:59")).status()).isEqualTo(GAP);
   }
@@ -178,10 +187,11 @@ class OwnershipHistoryTest {
     HistoryPolicy exact = POLICY.withBoundaryMargin(Duration.ZERO);
     assertThat(h.lookup(at("10:00:59.999"), exact).identity()).isEqualTo(CHECKOUT);
     assertThat(h.lookup(at("10:01"), exact).identity()).isEqualTo(PAYMENTS);
-    // Next to a gap, nobody contends: the owner stands.
+    // Next to a time nobody is known to hold: an unknown owner may have had it.
     OwnershipHistory gap =
         OwnershipHistory.empty().withChange(assign(IP, CHECKOUT, "10:00"), POLICY);
-    assertThat(gap.lookup(at("10:00:00.100")).identity()).isEqualTo(CHECKOUT);
+    assertThat(gap.lookup(at("10:00:00.100")).status()).isEqualTo(GAP);
+    assertThat(gap.lookup(at("10:00:00.600")).identity()).isEqualTo(CHECKOUT);
   }
 
   @Test
@@ -193,7 +203,8 @@ class OwnershipHistoryTest {
         .containsExactly(
             heartbeatRange(at("10:00"), after("10:30"), CHECKOUT),
             heartbeatRange(at("10:31"), after("10:40"), PAYMENTS));
-    assertThat(h.lookup(at("10:30")).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("10:30"), EXACT).identity()).isEqualTo(CHECKOUT);
+    assertThat(h.lookup(at("10:29")).identity()).isEqualTo(CHECKOUT);
     assertThat(h.lookup(at("10:30:30")).status()).isEqualTo(GAP);
     assertThat(h.lookup(at("10:35")).identity()).isEqualTo(PAYMENTS);
   }

@@ -29,6 +29,7 @@ import io.flowsight.schemas.IdentityAction;
 import io.flowsight.schemas.IpIdentityChange;
 import io.flowsight.schemas.Protocol;
 import io.flowsight.schemas.Side;
+import io.flowsight.schemas.serde.AvroLimits;
 import io.flowsight.schemas.serde.AvroSerializer;
 import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SchemaRegistryClient;
@@ -274,6 +275,8 @@ public final class AttributionBenchmark {
       """;
 
   public static void main(String[] args) throws Exception {
+    // As the collector's main does, before any Avro class reads them.
+    AvroLimits.install();
     Options options;
     try {
       options = Options.parse(args);
@@ -348,7 +351,7 @@ public final class AttributionBenchmark {
         collectors.add(new Collector(v, config, o.partitions, o.mustBeExact.contains(v.name())));
       } catch (CommandLine.ParameterException | ConfigException e) {
         System.err.printf(
-            "bench attribution: variant %s (%s): %s%n",
+            "bench attribution: variant %s (%s): %s (the collector's options: ./flowsight collector --help)%n",
             v.name(), String.join(" ", v.args()), e.getMessage());
         return 2;
       }
@@ -988,6 +991,7 @@ public final class AttributionBenchmark {
       say(
           "  connection-windows with a wrong end: %,d of %,d (%,d connections)",
           all.wrongConnectionWindows, all.connectionWindows, r.connections);
+      r.wrongKinds.forEach((kind, n) -> say("    wrong ends naming %s: %,d", kind, n));
       say(
           "  counting: %s",
           r.countsExact()
@@ -1026,6 +1030,15 @@ public final class AttributionBenchmark {
                 : "all",
             r.wrongEnds());
         r.wrongDiagnostics.forEach(d -> say("    %s", d));
+      }
+      if (!r.knowableDiagnostics.isEmpty()) {
+        say(
+            "  unattributed though knowable (%s of %,d):",
+            r.knowableDiagnostics.size() < all.knowable
+                ? "first " + r.knowableDiagnostics.size()
+                : "all",
+            all.knowable);
+        r.knowableDiagnostics.forEach(d -> say("    %s", d));
       }
       boolean bad = r.wrongEnds() > 0 || !r.countsExact() || !dlq.ok();
       if (c.exact && bad) {

@@ -54,6 +54,7 @@ final class AttributionScore {
   /** The collector's start tolerance (docs/collector.md "Attribution, and holding back"). */
   static final long START_TOLERANCE_MS = 2_000;
 
+  /** Diagnostic lines kept per kind (wrong ends, knowable ends, counting differences). */
   static final int MAX_DIAGNOSTICS = 20;
 
   enum Outcome {
@@ -109,6 +110,7 @@ final class AttributionScore {
   static final class Result {
     final Map<String, Tally> cases = new LinkedHashMap<>();
     final List<String> wrongDiagnostics = new ArrayList<>();
+    final List<String> knowableDiagnostics = new ArrayList<>();
     final List<String> countDiagnostics = new ArrayList<>();
     long connections;
     long connectionWindows;
@@ -125,6 +127,9 @@ final class AttributionScore {
     long unexpectedRows;
     long portOverflow;
     final List<Long> freshnessMs = new ArrayList<>();
+
+    /** Wrong ends by whom they named and when the end was looked up. */
+    final Map<String, Long> wrongKinds = new TreeMap<>();
 
     Tally all() {
       return cases.get("all");
@@ -209,6 +214,7 @@ final class AttributionScore {
     }
     // Truth per (window, 4-tuple): connections, bytes client to server, server to client.
     Map<String, long[]> expected = new LinkedHashMap<>();
+    Map<String, List<String>> truthNotes = new HashMap<>();
     Set<String> truthKeys = new HashSet<>();
 
     for (Connection c : connections) {
@@ -242,6 +248,9 @@ final class AttributionScore {
           e[1] += report.bytesClientToServer;
           e[2] += report.bytesServerToClient;
         }
+        truthNotes
+            .computeIfAbsent(window + "|" + key, k -> new ArrayList<>())
+            .add(describe(c, w.getValue()));
         List<FlowAggregate> holding = new ArrayList<>();
         for (ArrivedRow r : byWindowKey.getOrDefault(window + "|" + key, List.of())) {
           if (r.row().ephemeralPorts().contains(c.clientPort)) {
@@ -280,11 +289,19 @@ final class AttributionScore {
         serverCase.add(server);
         if (client.outcome() == Outcome.WRONG) {
           clientCase.wrongConnectionWindows++;
+          result.wrongKinds.merge(wrongKind(c, true, client), 1L, Long::sum);
           note(result.wrongDiagnostics, diagnose(c, true, window, client));
         }
         if (server.outcome() == Outcome.WRONG) {
           serverCase.wrongConnectionWindows++;
+          result.wrongKinds.merge(wrongKind(c, false, server), 1L, Long::sum);
           note(result.wrongDiagnostics, diagnose(c, false, window, server));
+        }
+        if (client.outcome() == Outcome.KNOWABLE) {
+          note(result.knowableDiagnostics, diagnose(c, true, window, client));
+        }
+        if (server.outcome() == Outcome.KNOWABLE) {
+          note(result.knowableDiagnostics, diagnose(c, false, window, server));
         }
       }
       // Freshness: from the close to the arrival of the row holding the connection's last window.
@@ -330,18 +347,26 @@ final class AttributionScore {
         result.extraConnections += Math.max(0, a[0] - e[0]);
         result.missingConnections += Math.max(0, e[0] - a[0]);
         int bar = wk.indexOf('|');
-        note(
-            result.countDiagnostics,
-            String.format(
-                "window %s %s: %d connections, %d/%d bytes; truth %d connections, %d/%d bytes",
-                relative(Long.parseLong(wk.substring(0, bar))),
-                wk.substring(bar + 1),
-                a[0],
-                a[1],
-                a[2],
-                e[0],
-                e[1],
-                e[2]));
+        StringBuilder line =
+            new StringBuilder(
+                String.format(
+                    "window %s %s: %d connections, %d/%d bytes; truth %d connections, %d/%d"
+                        + " bytes",
+                    relative(Long.parseLong(wk.substring(0, bar))),
+                    wk.substring(bar + 1),
+                    a[0],
+                    a[1],
+                    a[2],
+                    e[0],
+                    e[1],
+                    e[2]));
+        for (String t : truthNotes.getOrDefault(wk, List.of())) {
+          line.append("\n      truth: ").append(t);
+        }
+        for (ArrivedRow r : byWindowKey.getOrDefault(wk, List.of())) {
+          line.append("\n      row: ").append(describe(r));
+        }
+        note(result.countDiagnostics, line.toString());
       }
     }
     return result;
@@ -452,6 +477,44 @@ final class AttributionScore {
     return false;
   }
 
+  /**
+   * Whom a wrong end named: an earlier or a later owner of the IP, or one that never held it; and
+   * whether the record that looked it up put T before the true owner's tenure began (its host's
+   * clock, and the handshake for a server's record).
+   */
+  private String wrongKind(Connection c, boolean clientEnd, EndScore score) {
+    Tenure truth = clientEnd ? c.client : c.server;
+    Owner answer = clientEnd ? score.row().client() : score.row().server();
+    List<Tenure> list = tenures.getOrDefault(truth.ip, List.of());
+    int at = list.indexOf(truth);
+    String whom = "an owner the IP never had";
+    for (int d = 1; d < list.size() && whom.startsWith("an owner"); d++) {
+      for (int i : new int[] {at - d, at + d}) {
+        if (i >= 0 && i < list.size() && sameOwner(list.get(i), answer)) {
+          whom = i < at ? "an earlier owner" : "a later owner";
+          break;
+        }
+      }
+    }
+    // The other end's record looks this end up; with none, this end's own.
+    Report first = c.reports.get(0);
+    long lookup;
+    if (clientEnd && first.serverRecord != null) {
+      lookup = c.start + Math.max(1, (c.rttMicros + 999) / 1000) + c.server.host.skewMs();
+    } else if (!clientEnd && first.clientRecord != null) {
+      lookup = c.start + c.client.host.skewMs();
+    } else {
+      lookup = c.start;
+    }
+    return whom + (lookup < truth.from ? ", looked up before the tenure began" : "");
+  }
+
+  private static boolean sameOwner(Tenure t, Owner answer) {
+    return answer != null
+        && t.app.name().equals(answer.app())
+        && Objects.equals(t.identity.getWorkloadName(), answer.workloadName());
+  }
+
   private String diagnose(Connection c, boolean clientEnd, long window, EndScore score) {
     Tenure truth = clientEnd ? c.client : c.server;
     FlowAggregate row = score.row();
@@ -527,6 +590,53 @@ final class AttributionScore {
       }
     }
     return s.toString();
+  }
+
+  /** A connection's reports in one window, and when each record was produced. */
+  private String describe(Connection c, List<Report> reports) {
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                "conn %d port %d %s%s%s T=%s, reports ending",
+                c.id,
+                c.clientPort,
+                c.sides.label,
+                c.longLived ? " long-lived" : "",
+                c.late ? " late" : "",
+                relative(c.start)));
+    for (Report r : reports) {
+      s.append(' ').append(relative(r.to)).append(" (");
+      if (r.clientRecord != null) {
+        s.append("client record produced ").append(sent(r.clientRecord));
+      }
+      if (r.serverRecord != null) {
+        s.append(r.clientRecord != null ? ", " : "")
+            .append("server record produced ")
+            .append(sent(r.serverRecord));
+      }
+      s.append(')');
+    }
+    return s.toString();
+  }
+
+  private String describe(ArrivedRow arrived) {
+    FlowAggregate a = arrived.row();
+    return String.format(
+        "ports %s: %d connections, %d records, %d/%d bytes, client %s [%s], server %s [%s],"
+            + " observedBy %s, seen %s to %s, arrived %s",
+        a.ephemeralPorts(),
+        a.connections(),
+        a.flowRecords(),
+        a.bytesClientToServer(),
+        a.bytesServerToClient(),
+        a.client() == null ? "-" : a.client().app() + "/" + a.client().workloadName(),
+        a.clientAttribution(),
+        a.server() == null ? "-" : a.server().app() + "/" + a.server().workloadName(),
+        a.serverAttribution(),
+        a.observedBy(),
+        relative(a.firstSeen()),
+        relative(a.lastSeen()),
+        relative(arrived.arrivedAt()));
   }
 
   private static String owner(Tenure t) {

@@ -89,6 +89,7 @@ class AttributionScoreTest {
     assertEquals(1, r.cases.get("server managed").wrong);
     assertEquals(1, r.cases.get("client K8s").correct);
     assertEquals(1, r.cases.get(Sides.ONE_NO_SIDECAR.label).wrong);
+    assertEquals(Map.of("an earlier owner", 1L), r.wrongKinds);
     assertEquals(1, r.wrongDiagnostics.size());
     String line = r.wrongDiagnostics.get(0);
     assertTrue(line.startsWith("server 10.10.20.20 T=+15.000s"), line);

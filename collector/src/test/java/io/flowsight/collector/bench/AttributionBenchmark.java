@@ -358,7 +358,7 @@ public final class AttributionBenchmark {
     }
     long windowMs = collectors.get(0).settings.window().toMillis();
     say(
-        "%s: %d s of connections at %.0f/s, seed %d; %d variants (%s); broker %s, %d partitions,"
+        "%s: %d s of connections at %.0f/s, seed %d; %d variant(s) (%s); broker %s, %d partitions,"
             + " %d stream thread(s) per collector",
         id,
         o.seconds,
@@ -374,6 +374,10 @@ public final class AttributionBenchmark {
       int code;
       try {
         code = runAndScore(windowMs);
+      } catch (Exception e) {
+        System.err.println("bench attribution: the run failed: " + e);
+        e.printStackTrace();
+        code = 3;
       } finally {
         stopCollectors();
         if (reader != null) {

@@ -229,6 +229,38 @@ class AttributionUnderChurnTest {
   }
 
   @Test
+  void shouldCountALongLivedConnectionToAnUnknownServerOncePerWindow() {
+    CollectorDriver c = start();
+    String ip = "10.2.0.50"; // never seen: every record waits for the hold-back
+    double previous = 24.2;
+    for (double end : new double[] {54.2, 84.2, 114.2, 130}) {
+      c.advanceTo(t(end + 0.3));
+      c.send(
+          flow(Side.CLIENT, CLIENT, 40001, ip, 22, t(24.2), t(end))
+              .setStartTime(t(previous))
+              .setKind(end == 130 ? FlowKind.CLOSED : FlowKind.INTERIM)
+              .setLocalIdentity(app("checkout"))
+              .setBytesSent(10)
+              .build());
+      previous = end;
+    }
+    c.advanceTo(t(400));
+
+    List<FlowAggregate> rows = c.aggregates();
+    Map<Long, Long> connectionsByWindow =
+        rows.stream()
+            .collect(
+                Collectors.groupingBy(
+                    a -> (a.windowStart() - T0.toEpochMilli()) / 1000,
+                    Collectors.summingLong(FlowAggregate::connections)));
+    assertThat(connectionsByWindow)
+        .containsEntry(0L, 1L)
+        .containsEntry(60L, 1L)
+        .containsEntry(120L, 1L);
+    assertThat(rows.stream().mapToLong(FlowAggregate::bytesClientToServer).sum()).isEqualTo(40);
+  }
+
+  @Test
   void shouldCountEvidenceThatArrivesAfterTheSettleDelayAndChangesADecidedOwner() {
     CollectorDriver c = start();
     String ip = "10.2.0.40";

@@ -478,35 +478,54 @@ final class AttributionScore {
   }
 
   /**
-   * Whom a wrong end named: an earlier or a later owner of the IP, or one that never held it; and
-   * whether the record that looked it up put T before the true owner's tenure began (its host's
-   * clock, and the handshake for a server's record).
+   * Whom a wrong end named: an earlier or a later owner of the IP (the one holding the IP at the
+   * lookup time, else the nearest), or one that never held it; and whether the record that looked
+   * it up put T outside the true owner's tenure (its host's clock, and for a server's record the
+   * handshake): no collector can tell those from the truth.
    */
   private String wrongKind(Connection c, boolean clientEnd, EndScore score) {
     Tenure truth = clientEnd ? c.client : c.server;
     Owner answer = clientEnd ? score.row().client() : score.row().server();
+    long lookup = lookupTime(c, clientEnd);
     List<Tenure> list = tenures.getOrDefault(truth.ip, List.of());
     int at = list.indexOf(truth);
-    String whom = "an owner the IP never had";
-    for (int d = 1; d < list.size() && whom.startsWith("an owner"); d++) {
-      for (int i : new int[] {at - d, at + d}) {
-        if (i >= 0 && i < list.size() && sameOwner(list.get(i), answer)) {
-          whom = i < at ? "an earlier owner" : "a later owner";
-          break;
-        }
+    int named = -1;
+    for (int i = 0; i < list.size(); i++) {
+      if (i == at || !sameOwner(list.get(i), answer)) {
+        continue;
+      }
+      if (list.get(i).covers(lookup)) {
+        named = i;
+        break;
+      }
+      if (named < 0 || Math.abs(i - at) < Math.abs(named - at)) {
+        named = i;
       }
     }
-    // The other end's record looks this end up; with none, this end's own.
-    Report first = c.reports.get(0);
-    long lookup;
-    if (clientEnd && first.serverRecord != null) {
-      lookup = c.start + Math.max(1, (c.rttMicros + 999) / 1000) + c.server.host.skewMs();
-    } else if (!clientEnd && first.clientRecord != null) {
-      lookup = c.start + c.client.host.skewMs();
-    } else {
-      lookup = c.start;
+    String whom =
+        named < 0 ? "an owner the IP never had" : named < at ? "an earlier owner" : "a later owner";
+    if (lookup < truth.from) {
+      return whom + ", looked up before the true tenure began";
     }
-    return whom + (lookup < truth.from ? ", looked up before the tenure began" : "");
+    if (lookup >= truth.to) {
+      return whom + ", looked up after the true tenure ended";
+    }
+    return whom;
+  }
+
+  /**
+   * The time an end is looked up at: the connectionStartTime of the other end's record, on its
+   * host's clock; with no such record, the end's own (it carries its label).
+   */
+  static long lookupTime(Connection c, boolean clientEnd) {
+    Report first = c.reports.get(0);
+    if (clientEnd && first.serverRecord != null) {
+      return c.start + Math.max(1, (c.rttMicros + 999) / 1000) + c.server.host.skewMs();
+    }
+    if (!clientEnd && first.clientRecord != null) {
+      return c.start + c.client.host.skewMs();
+    }
+    return c.start;
   }
 
   private static boolean sameOwner(Tenure t, Owner answer) {
@@ -544,15 +563,13 @@ final class AttributionScore {
         .append(clientEnd ? row.clientAttribution() : row.serverAttribution())
         .append("], observedBy ")
         .append(row.observedBy());
-    // The times the collector looks the end up at: each record's connectionStartTime.
-    s.append("\n      looked up at");
-    if (c.reports.get(0).clientRecord != null && !clientEnd) {
-      s.append(" client clock ").append(relative(c.start + c.client.host.skewMs()));
-    }
-    if (c.reports.get(0).serverRecord != null && clientEnd) {
-      long rttMs = Math.max(1, (c.rttMicros + 999) / 1000);
-      s.append(" server clock ").append(relative(c.start + rttMs + c.server.host.skewMs()));
-    }
+    // The time the collector looks the end up at: the other end's record's connectionStartTime.
+    Report firstReport = c.reports.get(0);
+    boolean byOther =
+        clientEnd ? firstReport.serverRecord != null : firstReport.clientRecord != null;
+    s.append("\n      looked up at ")
+        .append(byOther ? (clientEnd ? "server clock " : "client clock ") : "")
+        .append(relative(lookupTime(c, clientEnd)));
     s.append("\n      tenures of ").append(truth.ip).append(':');
     List<Tenure> list = tenures.getOrDefault(truth.ip, List.of());
     int at = list.indexOf(truth);

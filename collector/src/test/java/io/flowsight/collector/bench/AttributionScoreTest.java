@@ -44,6 +44,7 @@ class AttributionScoreTest {
   final Map<String, List<Tenure>> tenures = new LinkedHashMap<>();
   final List<Connection> connections = new ArrayList<>();
   final Host node = new Host("node-1", "run-1", 120, "eu-west-1a");
+  final Host slow = new Host("node-2", "run-2", -300, "eu-west-1b");
 
   // The client: one pod for the whole run. The server IP: orders-db until +10 s, nobody for 2 s,
   // then sessions-cache (managed services: known by events only).
@@ -98,6 +99,31 @@ class AttributionScoreTest {
     assertTrue(line.contains("orders-db/orders-db-prod (managed) [+0.000s, +10.000s)"), line);
     assertTrue(line.contains("ASSIGN produced +13.000s"), line);
     assertTrue(r.countsExact());
+  }
+
+  @Test
+  void aWrongEndLookedUpOutsideTheTrueTenureSaysSo() {
+    cache.assign = sent(START + 13_000);
+    Tenure slowPod =
+        tenure("10.42.1.11", 0, "cart", "cart-abc-1", START - 3_600_000, Long.MAX_VALUE, slow);
+    // T is 100 ms into sessions-cache's tenure; the client's clock is 300 ms behind.
+    Connection c = connection(1, 40_001, START + 12_100, slowPod, cache);
+    Result r =
+        score(
+            List.of(
+                arrived(
+                    row(
+                        c,
+                        owner(slowPod),
+                        AttributionStatus.OWNER,
+                        owner(ordersDb),
+                        AttributionStatus.OWNER,
+                        1,
+                        List.of(40_001)),
+                    START + 80_000)));
+    assertEquals(
+        Map.of("an earlier owner, looked up before the true tenure began", 1L), r.wrongKinds);
+    assertTrue(r.wrongDiagnostics.get(0).contains("looked up at client clock +11.800s"));
   }
 
   @Test

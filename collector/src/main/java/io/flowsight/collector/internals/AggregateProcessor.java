@@ -156,7 +156,7 @@ public final class AggregateProcessor
       Dedupe.Entry e = v.entry();
       counted = v.counted();
       if (counted) {
-        newConnection = e.lastCountedWindow != window;
+        newConnection = e.countIn(window);
         e.lastCountedWindow = window;
         e.lastRowClientFp = clientFp;
         e.lastRowServerFp = serverFp;

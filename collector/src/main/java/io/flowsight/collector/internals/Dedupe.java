@@ -49,6 +49,9 @@ final class Dedupe {
    */
   record Verdict(boolean counted, Entry entry, long slot, List<Entry> slotEntries) {}
 
+  /** How many of a connection's counted windows an entry remembers. */
+  static final int RECENT_WINDOWS = 8;
+
   /** One connection's entry. */
   static final class Entry {
     Side firstSide;
@@ -57,6 +60,52 @@ final class Dedupe {
     long lastCountedWindow = Long.MIN_VALUE;
     long lastRowClientFp;
     long lastRowServerFp;
+
+    /**
+     * The windows the connection was counted in, the latest {@value #RECENT_WINDOWS} (ascending): a
+     * record of a window already counted adds no connection, even when the connection's records
+     * reach the aggregation out of order (one held back longer than a later one).
+     */
+    long[] countedWindows = new long[0];
+
+    /** Whether the connection was counted in {@code window}; if not, notes that it now is. */
+    boolean countIn(long window) {
+      for (long w : countedWindows) {
+        if (w == window) {
+          return false;
+        }
+      }
+      long[] next = java.util.Arrays.copyOf(countedWindows, countedWindows.length + 1);
+      next[next.length - 1] = window;
+      java.util.Arrays.sort(next);
+      countedWindows =
+          next.length > RECENT_WINDOWS
+              ? java.util.Arrays.copyOfRange(next, next.length - RECENT_WINDOWS, next.length)
+              : next;
+      return true;
+    }
+
+    /**
+     * Takes in another copy of this entry (an entry moves to a later epoch's slot with the
+     * connection's records, and a record held back longer than a later one may have updated the
+     * older copy): the union of what both know.
+     */
+    void merge(Entry other) {
+      if (other == this) {
+        return;
+      }
+      if (otherStart == Long.MIN_VALUE) {
+        otherStart = other.otherStart;
+      }
+      if (other.lastCountedWindow > lastCountedWindow) {
+        lastCountedWindow = other.lastCountedWindow;
+        lastRowClientFp = other.lastRowClientFp;
+        lastRowServerFp = other.lastRowServerFp;
+      }
+      for (long w : other.countedWindows) {
+        countIn(w);
+      }
+    }
 
     boolean matches(Side side, long start, long tolerance) {
       if (side == firstSide) {
@@ -97,6 +146,7 @@ final class Dedupe {
             : (k > 0 ? new long[] {k, k - 1} : new long[] {k});
     Map<Long, List<Entry>> read = new HashMap<>(4);
     Entry found = null;
+    // Every probed slot is read: copies of one entry in two epochs' slots are merged.
     for (long j : epochs) {
       long probe = s + j * epoch;
       for (long slot : new long[] {floor(probe - tolerance), floor(probe + tolerance)}) {
@@ -107,17 +157,16 @@ final class Dedupe {
         List<Entry> entries = value == null ? new ArrayList<>(1) : decode(value);
         read.put(slot, entries);
         for (Entry e : entries) {
-          if (e.matches(f.side(), s, tolerance)) {
-            found = e;
-            break;
+          if (e.matches(f.side(), s, tolerance)
+              && (found == null
+                  || (e.firstSide == found.firstSide && e.firstStart == found.firstStart))) {
+            if (found == null) {
+              found = e;
+            } else {
+              found.merge(e);
+            }
           }
         }
-        if (found != null) {
-          break;
-        }
-      }
-      if (found != null) {
-        break;
       }
     }
     if (found == null) {
@@ -176,15 +225,25 @@ final class Dedupe {
     return Bytes.wrap(key);
   }
 
+  /**
+   * Layout, version 2: u8 version; uvarint entry count; per entry: u8 firstSide, zlong firstStart,
+   * u8 has-otherStart, [zlong otherStart - firstStart], zlong lastCountedWindow, long8 client and
+   * server row fingerprints, uvarint count of counted windows, each a zlong (ascending, epoch ms).
+   * Version 1 (no counted windows: the last counted window stands for them) is still read.
+   */
   static byte[] encode(List<Entry> entries) {
-    Bin.Out out = new Bin.Out(48 * entries.size() + 2);
-    out.u8(1).uvarint(entries.size());
+    Bin.Out out = new Bin.Out(64 * entries.size() + 2);
+    out.u8(2).uvarint(entries.size());
     for (Entry e : entries) {
       out.u8(e.firstSide.ordinal()).zlong(e.firstStart).u8(e.otherStart == Long.MIN_VALUE ? 0 : 1);
       if (e.otherStart != Long.MIN_VALUE) {
         out.zlong(e.otherStart - e.firstStart);
       }
       out.zlong(e.lastCountedWindow).long8(e.lastRowClientFp).long8(e.lastRowServerFp);
+      out.uvarint(e.countedWindows.length);
+      for (long w : e.countedWindows) {
+        out.zlong(w);
+      }
     }
     return out.toByteArray();
   }
@@ -192,7 +251,7 @@ final class Dedupe {
   static List<Entry> decode(byte[] bytes) {
     Bin.In in = new Bin.In(bytes, "dedupe entry");
     int version = in.u8();
-    if (version != 1) {
+    if (version != 1 && version != 2) {
       throw in.malformed("dedupe format version " + version + " is unknown");
     }
     int n = in.uint();
@@ -211,6 +270,18 @@ final class Dedupe {
       e.lastCountedWindow = in.zlong();
       e.lastRowClientFp = in.long8();
       e.lastRowServerFp = in.long8();
+      if (version == 2) {
+        int windows = in.uint();
+        if (windows > RECENT_WINDOWS) {
+          throw in.malformed(windows + " counted windows, more than " + RECENT_WINDOWS);
+        }
+        e.countedWindows = new long[windows];
+        for (int w = 0; w < windows; w++) {
+          e.countedWindows[w] = in.zlong();
+        }
+      } else if (e.lastCountedWindow != Long.MIN_VALUE) {
+        e.countedWindows = new long[] {e.lastCountedWindow};
+      }
       entries.add(e);
     }
     in.end();

@@ -13,9 +13,6 @@ import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.IdentityAction;
 import io.flowsight.schemas.ObservedBy;
 import io.flowsight.schemas.Side;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -321,15 +318,6 @@ class AttributionUnderChurnTest {
   }
 
   private double counter(String name) {
-    String base = name.substring(0, name.length() - "_total".length());
-    double sum = 0;
-    for (MetricSnapshot snapshot : collector.metrics.registry().scrape()) {
-      if (snapshot.getMetadata().getName().equals(base)) {
-        for (DataPointSnapshot p : snapshot.getDataPoints()) {
-          sum += ((CounterSnapshot.CounterDataPointSnapshot) p).getValue();
-        }
-      }
-    }
-    return sum;
+    return collector.metric(name);
   }
 }

@@ -6,6 +6,11 @@ import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.FlowRecordHeaders;
 import io.flowsight.schemas.IpIdentityChange;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -170,5 +175,33 @@ final class CollectorDriver implements AutoCloseable {
     } catch (IOException e) {
       // a temporary directory
     }
+  }
+
+  /**
+   * A metric's value now: a counter (name with or without {@code _total}) or a gauge, summed over
+   * the data points whose labels include {@code labels} (name, value, ...).
+   */
+  double metric(String name, String... labels) {
+    String base = name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
+    Labels wanted = Labels.of(labels);
+    double sum = 0;
+    for (MetricSnapshot snapshot : metrics.registry().scrape()) {
+      if (!snapshot.getMetadata().getName().equals(base)) {
+        continue;
+      }
+      for (DataPointSnapshot p : snapshot.getDataPoints()) {
+        boolean match =
+            wanted.stream().allMatch(l -> l.getValue().equals(p.getLabels().get(l.getName())));
+        if (!match) {
+          continue;
+        }
+        if (p instanceof CounterSnapshot.CounterDataPointSnapshot cp) {
+          sum += cp.getValue();
+        } else if (p instanceof GaugeSnapshot.GaugeDataPointSnapshot gp) {
+          sum += gp.getValue();
+        }
+      }
+    }
+    return sum;
   }
 }

@@ -15,11 +15,6 @@ import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.IdentityAction;
 import io.flowsight.schemas.ObservedBy;
 import io.flowsight.schemas.Side;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.Labels;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -598,26 +593,6 @@ class CollectorTopologyTest {
   }
 
   private double value(String name, String... labels) {
-    String base = name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
-    Labels wanted = Labels.of(labels);
-    double sum = 0;
-    for (MetricSnapshot snapshot : collector.metrics.registry().scrape()) {
-      if (!snapshot.getMetadata().getName().equals(base)) {
-        continue;
-      }
-      for (DataPointSnapshot p : snapshot.getDataPoints()) {
-        boolean match =
-            wanted.stream().allMatch(l -> l.getValue().equals(p.getLabels().get(l.getName())));
-        if (!match) {
-          continue;
-        }
-        if (p instanceof CounterSnapshot.CounterDataPointSnapshot cp) {
-          sum += cp.getValue();
-        } else if (p instanceof GaugeSnapshot.GaugeDataPointSnapshot gp) {
-          sum += gp.getValue();
-        }
-      }
-    }
-    return sum;
+    return collector.metric(name, labels);
   }
 }

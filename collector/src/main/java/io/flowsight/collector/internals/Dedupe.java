@@ -3,6 +3,7 @@ package io.flowsight.collector.internals;
 import io.flowsight.codec.Bin;
 import io.flowsight.schemas.Side;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,12 +76,12 @@ final class Dedupe {
           return false;
         }
       }
-      long[] next = java.util.Arrays.copyOf(countedWindows, countedWindows.length + 1);
+      long[] next = Arrays.copyOf(countedWindows, countedWindows.length + 1);
       next[next.length - 1] = window;
-      java.util.Arrays.sort(next);
+      Arrays.sort(next);
       countedWindows =
           next.length > RECENT_WINDOWS
-              ? java.util.Arrays.copyOfRange(next, next.length - RECENT_WINDOWS, next.length)
+              ? Arrays.copyOfRange(next, next.length - RECENT_WINDOWS, next.length)
               : next;
       return true;
     }

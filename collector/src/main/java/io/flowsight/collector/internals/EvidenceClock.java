@@ -33,4 +33,16 @@ final class EvidenceClock {
     }
     return Math.min(wall, streamTime + (wall - advancedAt));
   }
+
+  /**
+   * The timestamp a flow with both ends attributed goes to the aggregation with: its produce time,
+   * or, for a flow that was held back, how far the inputs have been read now (never past the wall
+   * clock). The aggregation's watermark follows these timestamps.
+   */
+  long stamp(ProcessingContext context, InternalFlow flow) {
+    if (!flow.wasHeld()) {
+      return flow.sourceTimestamp();
+    }
+    return Math.min(Math.max(flow.sourceTimestamp(), now(context)), context.currentSystemTimeMs());
+  }
 }

@@ -5,6 +5,7 @@ import io.flowsight.collector.internals.Messages.End;
 import io.flowsight.collector.internals.Messages.HeldFlow;
 import io.flowsight.collector.internals.Messages.Pending;
 import io.flowsight.collector.metrics.CollectorMetrics;
+import io.flowsight.enrichment.ownership.OwnershipHistory;
 import io.flowsight.schemas.AttributionStatus;
 
 /** Putting flows on hold, shared by the processors that may hold a flow back. */
@@ -26,6 +27,49 @@ final class Holds {
    */
   boolean mayHold(InternalFlow flow, long now) {
     return !settings.holdBack().isZero() && (!flow.wasHeld() || now < flow.holdDeadline());
+  }
+
+  /** What became of an end: decided, or held (with the announcement to send, if any). */
+  record Outcome(EndAttribution decided, Pending announce) {}
+
+  /**
+   * Attributes one end of {@code flow} with what this task holds for {@code ip}, or holds the flow:
+   * the decision kept for the connection's earlier records, else (a remote end) the label the other
+   * end's own sidecar gave the same connection, else the IP's history once the settle delay is over
+   * ({@link HoldRule}). A decision is kept for the connection's later records.
+   */
+  Outcome attribute(
+      InternalFlow flow, End end, String ip, OwnershipHistory history, long evidenceNow, long now) {
+    ConnectionEnds connections = state.connections();
+    EndAttribution known = connections.decided(flow, end);
+    if (known == null && end == End.REMOTE) {
+      known = connections.otherSideLabel(flow, settings.dedupeTolerance().toMillis());
+      if (known != null) {
+        metrics.labelFromOtherSide();
+      }
+    }
+    if (known != null) {
+      connections.putDecided(flow, end, known, now);
+      return new Outcome(known, null);
+    }
+    HoldRule.Decision d =
+        HoldRule.decide(
+            history,
+            settings.historyPolicy(),
+            state::cidrs,
+            end == End.LOCAL ? flow.localIp() : flow.remoteIp(),
+            flow.connectionStartTime(),
+            settled(flow, evidenceNow),
+            mayHold(flow, now));
+    if (d.settle()) {
+      holdToSettle(ip, flow, end, d.holdReason(), now);
+      return new Outcome(null, null);
+    }
+    if (d.hold()) {
+      return new Outcome(null, hold(ip, flow, end, d.holdReason(), now));
+    }
+    connections.putDecided(flow, end, d.attribution(), now);
+    return new Outcome(d.attribution(), null);
   }
 
   /** Whether the settle delay after the flow's start is over at {@code evidenceNow}. */

@@ -24,6 +24,7 @@ import io.flowsight.schemas.serde.SerdeException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Utils;
@@ -149,7 +150,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
       if (tagged == null || tagged.length == 0) {
         return; // never written so
       }
-      byte[] value = java.util.Arrays.copyOfRange(tagged, 1, tagged.length);
+      byte[] value = Arrays.copyOfRange(tagged, 1, tagged.length);
       Record<byte[], byte[]> original = record.withValue(value);
       if (tagged[0] == TAG_FLOW) {
         processFlow(original, meta, meta.offset() + REROUTED_OFFSET_BASE);
@@ -295,37 +296,13 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
 
   private void attributeLocal(
       InternalFlow flow, String localIp, OwnershipHistory history, long now) {
-    EndAttribution known = state.connections().decided(flow, End.LOCAL);
-    if (known != null) {
-      // A later record of a connection whose local end was decided: the same owner.
-      state.connections().putDecided(flow, End.LOCAL, known, now);
-      metrics.attributed(CollectorMetrics.End.LOCAL, known.status());
-      toRemote(flow.withLocal(known));
-      return;
+    Holds.Outcome o = holds.attribute(flow, End.LOCAL, localIp, history, clock.now(context), now);
+    if (o.decided() != null) {
+      metrics.attributed(CollectorMetrics.End.LOCAL, o.decided().status());
+      toRemote(flow.withLocal(o.decided()));
+    } else if (o.announce() != null) {
+      toAggregation(flow.aggregationKey(), o.announce(), flow.sourceTimestamp());
     }
-    Decision d =
-        HoldRule.decide(
-            history,
-            settings.historyPolicy(),
-            state::cidrs,
-            flow.localIp(),
-            flow.connectionStartTime(),
-            holds.settled(flow, clock.now(context)),
-            holds.mayHold(flow, now));
-    if (d.settle()) {
-      holds.holdToSettle(localIp, flow, End.LOCAL, d.holdReason(), now);
-      return;
-    }
-    if (d.hold()) {
-      Pending pending = holds.hold(localIp, flow, End.LOCAL, d.holdReason(), now);
-      if (pending != null) {
-        toAggregation(flow.aggregationKey(), pending, flow.sourceTimestamp());
-      }
-      return;
-    }
-    state.connections().putDecided(flow, End.LOCAL, d.attribution(), now);
-    metrics.attributed(CollectorMetrics.End.LOCAL, d.attribution().status());
-    toRemote(flow.withLocal(d.attribution()));
   }
 
   /** When the sidecar produced the record: its header, else (older producers) its timestamp. */
@@ -500,12 +477,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
     } else {
       metrics.attributed(CollectorMetrics.End.REMOTE, attribution.status());
       InternalFlow done = flow.withRemote(attribution);
-      // Stamped with how far the inputs have been read: the aggregation's watermark follows it.
-      long read = Math.max(done.sourceTimestamp(), clock.now(context));
-      toAggregation(
-          done.aggregationKey(),
-          new FlowToAggregate(done),
-          Math.min(read, context.currentSystemTimeMs()));
+      toAggregation(done.aggregationKey(), new FlowToAggregate(done), clock.stamp(context, done));
     }
   }
 

@@ -1,12 +1,10 @@
 package io.flowsight.collector.internals;
 
 import io.flowsight.collector.CollectorSettings;
-import io.flowsight.collector.internals.HoldRule.Decision;
 import io.flowsight.collector.internals.Messages.CidrChange;
 import io.flowsight.collector.internals.Messages.End;
 import io.flowsight.collector.internals.Messages.FlowToAggregate;
 import io.flowsight.collector.internals.Messages.FlowToRemote;
-import io.flowsight.collector.internals.Messages.Pending;
 import io.flowsight.collector.internals.Messages.ToAggregate;
 import io.flowsight.collector.internals.Messages.ToRemote;
 import io.flowsight.collector.metrics.CollectorMetrics;
@@ -55,59 +53,18 @@ public final class RemoteLookupProcessor
     InternalFlow flow = ((FlowToRemote) record.value()).flow();
     String ip = flow.remoteIpText();
     long now = context.currentSystemTimeMs();
-    EndAttribution known = state.connections().decided(flow, End.REMOTE);
-    if (known != null) {
-      // A later record of a connection whose remote end was decided: the same owner in every
-      // window (a connection's rows must not change owners, nor split its counts).
-      state.connections().putDecided(flow, End.REMOTE, known, now);
-      forward(flow, known);
-      return;
+    Holds.Outcome o =
+        holds.attribute(flow, End.REMOTE, ip, state.history(ip), clock.now(context), now);
+    if (o.decided() != null) {
+      metrics.attributed(CollectorMetrics.End.REMOTE, o.decided().status());
+      InternalFlow done = flow.withRemote(o.decided());
+      context.forward(
+          new Record<String, ToAggregate>(
+              done.aggregationKey(), new FlowToAggregate(done), clock.stamp(context, done)));
+    } else if (o.announce() != null) {
+      context.forward(
+          new Record<String, ToAggregate>(
+              flow.aggregationKey(), o.announce(), flow.sourceTimestamp()));
     }
-    EndAttribution label =
-        state.connections().otherSideLabel(flow, settings.dedupeTolerance().toMillis());
-    if (label != null) {
-      // The other end's sidecar labelled its end of this very connection: first-hand.
-      metrics.labelFromOtherSide();
-      state.connections().putDecided(flow, End.REMOTE, label, now);
-      forward(flow, label);
-      return;
-    }
-    Decision d =
-        HoldRule.decide(
-            state.history(ip),
-            settings.historyPolicy(),
-            state::cidrs,
-            flow.remoteIp(),
-            flow.connectionStartTime(),
-            holds.settled(flow, clock.now(context)),
-            holds.mayHold(flow, now));
-    if (d.settle()) {
-      holds.holdToSettle(ip, flow, End.REMOTE, d.holdReason(), now);
-      return;
-    }
-    if (d.hold()) {
-      Pending pending = holds.hold(ip, flow, End.REMOTE, d.holdReason(), now);
-      if (pending != null) {
-        context.forward(
-            new Record<String, ToAggregate>(
-                flow.aggregationKey(), pending, flow.sourceTimestamp()));
-      }
-      return;
-    }
-    state.connections().putDecided(flow, End.REMOTE, d.attribution(), now);
-    forward(flow, d.attribution());
-  }
-
-  private void forward(InternalFlow flow, EndAttribution remote) {
-    metrics.attributed(CollectorMetrics.End.REMOTE, remote.status());
-    InternalFlow done = flow.withRemote(remote);
-    long timestamp = done.sourceTimestamp();
-    if (done.wasHeld()) {
-      // Stamped with how far the inputs have been read: the aggregation's watermark follows it.
-      timestamp = Math.min(Math.max(timestamp, clock.now(context)), context.currentSystemTimeMs());
-    }
-    context.forward(
-        new Record<String, ToAggregate>(
-            done.aggregationKey(), new FlowToAggregate(done), timestamp));
   }
 }

@@ -11,6 +11,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The collector's Prometheus metrics, all prefixed {@code flowsight_collector_}. Thread-safe: every
@@ -38,8 +39,7 @@ public final class CollectorMetrics {
   private final Counter settledAnswersChanged;
   private final Counter labelsFromOtherSide;
   private final Counter misrouted;
-  private final java.util.concurrent.atomic.AtomicLong lastMisroutedAt =
-      new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+  private final AtomicLong lastMisroutedAt = new AtomicLong(Long.MIN_VALUE);
   private final Counter attributions;
   private final Counter holds;
   private final Gauge held;

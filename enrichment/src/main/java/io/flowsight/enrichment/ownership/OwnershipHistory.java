@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -295,7 +294,7 @@ public final class OwnershipHistory {
       // The owner must hold the whole [t - margin, t + margin]: every owner with a claim within
       // the margin (more than one: too close to call, CONFLICT), and whether a time nobody is
       // known to hold lies within it (then an unknown owner may have had t: GAP).
-      Map<Owners.Key, Identity> near = new TreeMap<>(KEY_ORDER);
+      Map<Owners.Key, Identity> near = new LinkedHashMap<>();
       int first = at0;
       while (first > 0 && endOf(ranges.get(first - 1)) > t - margin) {
         first--;
@@ -330,9 +329,6 @@ public final class OwnershipHistory {
         ? Attribution.of(ranges.get(at0))
         : Attribution.unattributed(AttributionStatus.GAP);
   }
-
-  private static final Comparator<Owners.Key> KEY_ORDER =
-      Comparator.comparing(Owners.Key::toString);
 
   private static long endOf(OwnershipRange r) {
     return r.to() == null ? Long.MAX_VALUE : r.to().toEpochMilli();

@@ -22,9 +22,9 @@ import java.util.function.Supplier;
  *       on its way, and any of them can change the answer.
  *   <li>Settled: OWNER and CONFLICT are final.
  *   <li>NEVER_SEEN (nothing known about the IP), or GAP while the history's evidence ({@link
- *       OwnershipHistory#lastEvidence()}) does not reach past t: the owner may simply not be
- *       reported yet, so the flow is held on, until new evidence for the IP resolves it or the
- *       hold-back ends.
+ *       OwnershipHistory#lastEvidence()}) does not reach past t + the boundary margin: the owner
+ *       may simply not be reported yet, so the flow is held on, until new evidence for the IP
+ *       resolves it or the hold-back ends.
  *   <li>Otherwise (GAP with evidence past t, or the hold-back is over) the end goes out
  *       unattributed with the reason, unless a CIDR block holds the IP at t (status CIDR).
  * </ol>
@@ -77,8 +77,11 @@ public final class HoldRule {
         return new Decision(EndAttribution.of(own), null, false);
       }
       case GAP -> {
+        // Evidence must reach past the boundary margin after t: a GAP within the margin may
+        // still be filled by the heartbeats on their way.
         Optional<Instant> evidence = history.lastEvidence();
-        if (mayHold && (evidence.isEmpty() || evidence.get().toEpochMilli() <= t)) {
+        long margin = policy.boundaryMargin().toMillis();
+        if (mayHold && (evidence.isEmpty() || evidence.get().toEpochMilli() < t + margin)) {
           return new Decision(null, AttributionStatus.GAP, false);
         }
       }

@@ -101,6 +101,31 @@ class AttributionUnderChurnTest {
   }
 
   @Test
+  void shouldWaitForTheEvidenceOfABacklogReadAfterABrokerOutage() {
+    CollectorDriver c = start();
+    String server = "10.2.0.14";
+    c.send(change(IdentityAction.ASSIGN, server, null, app("app-14"), t(-600)));
+    // The broker was away: the flow (33.3-35.2) and the IP's move at 21.686 (its events produced at
+    // 36.698) all reach the collector at 120, the flow first. The flow's repartitioned copy must
+    // not move the evidence clock to its produce time: the move's events are still unread.
+    c.advanceTo(t(120));
+    c.send(
+        flow(Side.CLIENT, CLIENT, 40001, server, 443, t(33.328), t(35.2))
+            .setLocalIdentity(app("checkout"))
+            .build(),
+        t(120));
+    c.sendIdentity(
+        server, change(IdentityAction.UNASSIGN, server, null, app("app-14"), t(21.686)), t(36.698));
+    c.sendIdentity(
+        server, change(IdentityAction.ASSIGN, server, null, app("app-18"), t(21.686)), t(36.698));
+
+    c.advanceTo(t(240));
+    FlowAggregate row = byPort(c.aggregates()).get(40001);
+    assertThat(row.server().app()).isEqualTo("app-18");
+    assertThat(row.serverAttribution()).isEqualTo(AttributionStatus.OWNER);
+  }
+
+  @Test
   void shouldNeverBridgeAnOwnersHeartbeatsAcrossAnotherOwnersTenure() {
     CollectorDriver c = start();
     String ip = "10.2.0.19";

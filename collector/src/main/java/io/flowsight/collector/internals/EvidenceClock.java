@@ -5,12 +5,13 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
 /**
  * How far a task has read its inputs, as a time: the clock the settle delay is measured on.
  *
- * <p>It is the task's stream time (the latest record timestamp it processed: flow records carry
- * their endTime, identity changes and the repartitioned flows their produce time), moved forward by
- * the wall-clock time since it last advanced, and never past the wall clock. Caught up, it is the
- * wall clock, and an idle task does not stall. Behind (a restart, a backlog), it stays with the
- * records being read, so "35 s after the connection's start" means "after the evidence produced in
- * those 35 s was read", not 35 s of wall clock while the evidence still waits in the backlog.
+ * <p>It is the task's stream time (the latest record timestamp it processed: flow records, raw and
+ * repartitioned for the remote lookup, carry their endTime, identity changes their produce time),
+ * moved forward by the wall-clock time since it last advanced, and never past the wall clock.
+ * Caught up, it is the wall clock, and an idle task does not stall. Behind (a restart, a backlog),
+ * it stays with the records being read, so "35 s after the connection's start" means "after the
+ * evidence produced in those 35 s was read", not 35 s of wall clock while the evidence still waits
+ * in the backlog.
  *
  * <p>One per processor instance; the processors of a task see the same stream time.
  */

@@ -483,12 +483,17 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
 
   // ---- output ----------------------------------------------------------------------------------
 
+  /**
+   * Stamped with the flow's end (never past its produce time), as its raw record was: the remote
+   * lookup's task measures the settle delay on these timestamps, and a backlog produced in a burst
+   * after an outage must not move its evidence clock to the time of the burst.
+   */
   private void toRemote(InternalFlow flow) {
     context.forward(
         new Record<String, Routed>(
             flow.remoteIpText(),
             new ToRemoteLookup(new FlowToRemote(flow)),
-            flow.sourceTimestamp()));
+            Math.min(flow.endTime(), flow.sourceTimestamp())));
   }
 
   private void toAggregation(String key, Messages.ToAggregate message, long timestamp) {

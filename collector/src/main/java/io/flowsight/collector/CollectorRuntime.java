@@ -22,6 +22,9 @@ public final class CollectorRuntime {
 
   private static final Logger log = LoggerFactory.getLogger(CollectorRuntime.class);
 
+  /** How long a stream thread waits for a broker that is away before its send fails: 15 min. */
+  static final int BROKER_WAIT_MS = 15 * 60 * 1000;
+
   private CollectorRuntime() {}
 
   /**
@@ -43,6 +46,12 @@ public final class CollectorRuntime {
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 10);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+    // The broker away: a stream thread waits for it in its sends and commits rather than failing
+    // after a minute. A thread that fails while the broker is away cannot leave its consumer
+    // group, and the group's next rebalance waits for the dead member (up to
+    // max.poll.interval.ms, 5 minutes) with nothing processed meanwhile.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_BLOCK_MS_CONFIG), BROKER_WAIT_MS);
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), BROKER_WAIT_MS);
     // A dead letter Kafka refuses for itself is dropped and counted, not a stopped thread.
     p.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,

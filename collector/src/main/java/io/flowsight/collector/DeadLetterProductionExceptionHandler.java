@@ -6,6 +6,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.slf4j.Logger;
@@ -17,9 +18,18 @@ import org.slf4j.LoggerFactory;
  * producer's {@code max.request.size}, or invalid for the topic, e.g. a null key on a compacted
  * topic) is dropped, logged with its source record's topic, partition and offset, and counted in
  * {@code flowsight_collector_dead_letters_unwritten_total}: losing the copy of a record already
- * refused must not stop the collector. Anything else (the output, the repartition and changelog
- * topics, and every error of the infrastructure) fails as by default: Kafka Streams' own handling
- * (retries, a replaced thread) applies.
+ * refused must not stop the collector.
+ *
+ * <p>A send that failed for a <b>retriable</b> reason (the broker away past {@code max.block.ms} or
+ * {@code delivery.timeout.ms}, a leader moving) is retried: Kafka Streams marks the task corrupted,
+ * aborts its transaction and processes its input again from the last commit, on the same thread;
+ * counted in {@code flowsight_collector_send_retries_total}. Failing instead would replace the
+ * stream thread, and a thread that dies while the broker is away cannot leave its consumer group:
+ * the group's next rebalance then waits for the dead member (up to {@code max.poll.interval.ms}, 5
+ * minutes) and nothing is processed meanwhile.
+ *
+ * <p>Anything else (a record refused on the output, repartition or changelog topics, a fenced
+ * producer, an authorization error) fails as by default: Kafka Streams' own handling applies.
  *
  * <p>Under exactly-once, the producer aborts the transaction a refused record was part of, and the
  * input is processed again: the dead letter's bound ({@link
@@ -51,6 +61,12 @@ public final class DeadLetterProductionExceptionHandler implements ProductionExc
   @Override
   public ProductionExceptionHandlerResponse handle(
       ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
+    if (exception instanceof RetriableException) {
+      if (metrics != null) {
+        metrics.sendRetried(exception.getClass().getSimpleName());
+      }
+      return ProductionExceptionHandlerResponse.RETRY;
+    }
     String refusal = recordRefusal(exception);
     if (refusal == null || deadLetterTopic == null || !deadLetterTopic.equals(record.topic())) {
       return ProductionExceptionHandlerResponse.FAIL;

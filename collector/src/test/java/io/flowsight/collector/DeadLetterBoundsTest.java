@@ -13,6 +13,8 @@ import java.util.Arrays;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler.ProductionExceptionHandlerResponse;
@@ -73,7 +75,7 @@ class DeadLetterBoundsTest {
   }
 
   @Test
-  void shouldDropAndCountADeadLetterKafkaRefusesButFailOnEverythingElse() {
+  void shouldDropADeadLetterKafkaRefusesRetryWhatIsRetriableAndFailOnEverythingElse() {
     CollectorMetrics metrics = new CollectorMetrics();
     DeadLetterProductionExceptionHandler handler = new DeadLetterProductionExceptionHandler();
     handler.configure(
@@ -91,8 +93,13 @@ class DeadLetterBoundsTest {
         .isEqualTo(ProductionExceptionHandlerResponse.CONTINUE);
     assertThat(handler.handle(null, row, new RecordTooLargeException("too large")))
         .isEqualTo(ProductionExceptionHandlerResponse.FAIL);
-    assertThat(handler.handle(null, letter, new TimeoutException("broker away")))
+    assertThat(handler.handle(null, row, new AuthorizationException("not allowed")))
         .isEqualTo(ProductionExceptionHandlerResponse.FAIL);
+    // The broker away: the task is processed again on the same thread, not failed.
+    assertThat(handler.handle(null, row, new TimeoutException("broker away")))
+        .isEqualTo(ProductionExceptionHandlerResponse.RETRY);
+    assertThat(handler.handle(null, letter, new NotLeaderOrFollowerException("moved")))
+        .isEqualTo(ProductionExceptionHandlerResponse.RETRY);
 
     assertThat(unwritten(metrics, "too_large")).isEqualTo(1);
     assertThat(unwritten(metrics, "invalid_record")).isEqualTo(1);

@@ -39,6 +39,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -64,7 +65,9 @@ class BrokerOutageIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir Path dir;
+  // Kept when the test fails: the collector's log is in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   @Test
   void shouldDeliverEveryConnectionMadeWhileTheBrokerWasDownExactlyOnce(LocalStack stack)
@@ -151,6 +154,7 @@ class BrokerOutageIT {
               metrics.value("flowsight_sidecar_output_oldest_record_age_seconds");
           Thread.sleep(5_000);
           broker.start();
+          long brokerBack = System.nanoTime();
           int madeDuringOutage = made.get() - madeAtStop;
           Thread.sleep(AFTER.toMillis());
           load.shutdown();
@@ -171,25 +175,32 @@ class BrokerOutageIT {
                   aggregated,
                   listener.getLocalPort(),
                   markerWindow,
-                  // Recovery takes seconds in most runs; one run in seven on this 2-core machine
-                  // took longer than 4 minutes: the wait is generous, the failure says why.
+                  // The row comes about 75 s after the broker's return (window, settle delay and
+                  // grace are 47 s of it): the wait is generous, the failure says why.
                   Duration.ofMinutes(8),
                   () ->
                       "collector "
                           + collector.state()
                           + ", its log ends:\n"
-                          + tail(dir.resolve("collector.log"), 40));
+                          + tail(dir.resolve("collector.log"), 40)
+                          + "\n\nits metrics:\n"
+                          + collector.metrics("flowsight_collector_")
+                          + "\n\nthe broker's view:\n"
+                          + BrokerView.describe(bootstrap, "outage-collector-" + run)
+                          + "\n\nits stream threads:\n"
+                          + collector.streamThreadStacks());
           server.interrupt();
           System.out.printf(
               "broker outage: %d connections made (%d while the broker was down), oldest record"
-                  + " held %.0f s; output: %d connections, %d / %d bytes; sidecar retries %.0f,"
-                  + " dropped %.0f%n",
+                  + " held %.0f s; output: %d connections, %d / %d bytes, the end marker's row %d s"
+                  + " after the broker's return; sidecar retries %.0f, dropped %.0f%n",
               connections,
               madeDuringOutage,
               oldestDuringOutage,
               totals.connections,
               totals.bytesClientToServer,
               totals.bytesServerToClient,
+              Duration.ofNanos(System.nanoTime() - brokerBack).toSeconds(),
               metrics.value("flowsight_sidecar_output_retries_total"),
               metrics.value("flowsight_sidecar_output_dropped_total"));
 
@@ -210,6 +221,11 @@ class BrokerOutageIT {
               .as("sends retried while the broker was down")
               .isPositive();
           assertThat(collector.isAlive()).isTrue();
+          // The threads waited for the broker: none failed (a thread that fails while the broker
+          // is away stays in the consumer group and stalls the next rebalance).
+          assertThat(collector.metrics("flowsight_collector_thread_replacements_total"))
+              .as("stream threads replaced")
+              .isEmpty();
         } finally {
           sidecar.close();
         }

@@ -51,6 +51,7 @@ public final class CollectorMetrics {
   private final Counter keyMismatch;
   private final Counter deadLettersUnwritten;
   private final Counter threadReplacements;
+  private final Counter sendRetries;
 
   private final CounterDataPoint flowsIn;
   private final CounterDataPoint identitiesIn;
@@ -213,6 +214,15 @@ public final class CollectorMetrics {
                     + " registry unreachable; fault: anything else)")
             .labelNames("kind")
             .register(registry);
+    sendRetries =
+        Counter.builder()
+            .name("flowsight_collector_send_retries_total")
+            .help(
+                "Records Kafka did not take for a retriable reason (the broker away, a leader"
+                    + " moving), by exception: the task's transaction is aborted and its input"
+                    + " processed again, nothing is lost")
+            .labelNames("cause")
+            .register(registry);
     flowsIn = recordsIn.labelValues("flows");
     identitiesIn = recordsIn.labelValues("identities");
     AttributionStatus[] statuses = AttributionStatus.values();
@@ -348,6 +358,11 @@ public final class CollectorMetrics {
   /** Kafka refused to store a dead letter ({@code reason}: too_large, invalid_record). */
   public void deadLetterUnwritten(String reason) {
     deadLettersUnwritten.labelValues(reason).inc();
+  }
+
+  /** A record's send failed for a retriable {@code cause}: its task is processed again. */
+  public void sendRetried(String cause) {
+    sendRetries.labelValues(cause).inc();
   }
 
   /** A stream thread failed and is replaced; {@code infrastructure}: the broker's or registry's. */

@@ -21,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -410,7 +409,7 @@ class CollectorTopologyTest {
   }
 
   @Test
-  void shouldWriteFlatJsonWithTheFieldsOfAggregatedFlow() throws Exception {
+  void shouldWriteARowAsFlatJson() throws Exception {
     CollectorDriver c = start();
     c.send(change(IdentityAction.ASSIGN, "10.2.0.5", null, app("billing"), T0.minusSeconds(60)));
     c.advanceTo(t(6.5));
@@ -424,45 +423,8 @@ class CollectorTopologyTest {
                 Serdes.ByteArray().deserializer())
             .readValue();
     JsonNode n = JSON.readTree(json);
-    List<String> fields = new ArrayList<>();
-    n.fieldNames().forEachRemaining(fields::add);
-    assertThat(fields)
-        .contains(
-            "windowStart",
-            "windowEnd",
-            "protocol",
-            "addressFamily",
-            "clientIp",
-            "serverIp",
-            "servicePort",
-            "clientApp",
-            "clientCluster",
-            "clientNamespace",
-            "clientWorkloadKind",
-            "clientWorkloadName",
-            "clientZone",
-            "clientRegion",
-            "clientAccount",
-            "clientAttribution",
-            "serverApp",
-            "serverAttribution",
-            "observedBy",
-            "connections",
-            "failedConnections",
-            "bytesClientToServer",
-            "bytesServerToClient",
-            "segmentsClientToServer",
-            "segmentsServerToClient",
-            "retransmits",
-            "rttMinMicros",
-            "rttMaxMicros",
-            "rttSumMicros",
-            "rttCount",
-            "ephemeralPorts",
-            "ephemeralPortsOverflow",
-            "firstSeen",
-            "lastSeen",
-            "flowRecords");
+    // The field list itself is bound to AggregatedFlow.avsc and the Druid spec in
+    // OutputContractTest; here, the values a real row carries.
     assertThat(n.get("serverApp").asText()).isEqualTo("billing");
     assertThat(n.get("ephemeralPorts").isArray()).isTrue();
     assertThat(n.get("ephemeralPorts").get(0).asInt()).isEqualTo(40001);

@@ -269,7 +269,12 @@ public final class AggregateProcessor
     stale.forEach(pending::delete);
   }
 
-  private static long[] decodePending(byte[] bytes) {
+  /**
+   * Value of the {@value #PENDING} store (key {@link Row#windowKey}): uvarint count of the
+   * announcements pending, zlong latest hold-back deadline (epoch ms). No version byte. A missing
+   * value reads as {count 0, deadline Long.MIN_VALUE}.
+   */
+  static long[] decodePending(byte[] bytes) {
     if (bytes == null) {
       return new long[] {0, Long.MIN_VALUE};
     }
@@ -277,7 +282,7 @@ public final class AggregateProcessor
     return new long[] {in.uvarint(), in.zlong()};
   }
 
-  private static byte[] encodePending(long count, long deadline) {
+  static byte[] encodePending(long count, long deadline) {
     return new Bin.Out(12).uvarint(count).zlong(deadline).toByteArray();
   }
 }

@@ -64,6 +64,15 @@ public final class CollectorMain {
         return 0;
       }
     }
+    if (Settings.printConfigRequested(args)) {
+      try {
+        out.print(CollectorOptions.describe(Settings.withoutPrintConfig(args), env));
+        return 0;
+      } catch (CommandLine.ParameterException | ConfigException e) {
+        err.println("flowsight collector: " + e.getMessage());
+        return EXIT_CONFIG;
+      }
+    }
     CollectorConfig config;
     try {
       config = CollectorOptions.parse(args, env).toConfig();
@@ -246,7 +255,8 @@ public final class CollectorMain {
                 + " server IP, service port, owners) and window to the output topic.",
             "Every option can also be set as an environment variable FLOWSIGHT_COLLECTOR_<NAME>"
                 + " (--hold-back: FLOWSIGHT_COLLECTOR_HOLD_BACK) or as a key in the --config"
-                + " properties file (hold-back=3m).");
+                + " properties file (hold-back=3m). --print-config prints each effective value and"
+                + " where it came from.");
     command.usage(out);
   }
 }

@@ -65,9 +65,19 @@ public final class SidecarMain {
                 "Needs root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF.",
                 "Every option can also be set as an environment variable FLOWSIGHT_SIDECAR_<NAME>"
                     + " (--interim-interval: FLOWSIGHT_SIDECAR_INTERIM_INTERVAL) or as a key in the"
-                    + " --config properties file (interim-interval=30s).");
+                    + " --config properties file (interim-interval=30s). --print-config prints each"
+                    + " effective value and where it came from.");
         command.usage(out);
         return 0;
+      }
+    }
+    if (Settings.printConfigRequested(args)) {
+      try {
+        out.print(SidecarOptions.describe(Settings.withoutPrintConfig(args), env));
+        return 0;
+      } catch (CommandLine.ParameterException | ConfigException e) {
+        err.println("flowsight sidecar: " + e.getMessage());
+        return EXIT_CONFIG;
       }
     }
     SidecarConfig config;

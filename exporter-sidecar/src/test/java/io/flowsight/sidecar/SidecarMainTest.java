@@ -92,4 +92,47 @@ class SidecarMainTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown options: '--ring-size'");
   }
+
+  @Test
+  void shouldPrintEachEffectiveSettingAndWhereItCameFrom() throws IOException {
+    Path file = dir.resolve("sidecar.properties");
+    Files.writeString(file, "ring-buffer-size=8MiB\n");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    int code =
+        SidecarMain.run(
+            new String[] {"--print-config", "--config", file.toString(), "--topic", "t1"},
+            Map.of("FLOWSIGHT_SIDECAR_INTERIM_INTERVAL", "30s"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8).lines())
+        .anyMatch(l -> l.matches("--topic +t1  \\(flag\\)"))
+        .anyMatch(
+            l ->
+                l.matches(
+                    "--interim-interval +30s  \\(environment FLOWSIGHT_SIDECAR_INTERIM_INTERVAL\\)"))
+        .anyMatch(l -> l.matches("--ring-buffer-size +8MiB  \\(file .*, key ring-buffer-size\\)"))
+        .anyMatch(l -> l.matches("--poll-interval +50ms  \\(default\\)"));
+  }
+
+  @Test
+  void shouldRefuseAConfigFileKeyThatIsNoOption() throws IOException {
+    Path file = dir.resolve("sidecar.properties");
+    Files.writeString(file, "ringbuffer-size=8MiB\n");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int code =
+        SidecarMain.run(
+            new String[] {"--config", file.toString()},
+            Map.of(),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown key 'ringbuffer-size' in --config")
+        .contains("did you mean 'ring-buffer-size'?");
+  }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -21,7 +22,16 @@ public final class CollectorOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_COLLECTOR_";
 
-  private static final Settings SETTINGS = new Settings(ENV_PREFIX);
+  /** Variables with the prefix that the scripts use for themselves: not options. */
+  static final Set<String> SCRIPT_VARIABLES =
+      Set.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL");
+
+  private static final Settings SETTINGS =
+      new Settings(
+          ENV_PREFIX,
+          SCRIPT_VARIABLES,
+          Map.of(),
+          warning -> System.err.println("flowsight collector: warning: " + warning));
 
   @Option(
       names = "--config",
@@ -195,6 +205,11 @@ public final class CollectorOptions {
    */
   public static CollectorOptions parse(String[] args, Map<String, String> env) {
     return SETTINGS.parse(new CollectorOptions(), args, env);
+  }
+
+  /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
+  public static String describe(String[] args, Map<String, String> env) {
+    return SETTINGS.describe(new CollectorOptions(), args, env);
   }
 
   /** Validates every setting and returns the configuration. */

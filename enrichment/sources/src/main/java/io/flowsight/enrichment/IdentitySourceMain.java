@@ -11,6 +11,8 @@ import io.flowsight.enrichment.source.PublisherConfig;
 import io.flowsight.enrichment.source.kubernetes.KubernetesIdentitySource;
 import io.flowsight.enrichment.source.kubernetes.KubernetesSourceConfig;
 import io.flowsight.enrichment.source.statics.StaticIdentitySource;
+import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +44,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "./flowsight identity",
     mixinStandardHelpOptions = true,
-    description = "Publishes IP identity changes (IpIdentityChange) to the identity topic.",
+    description = {
+      "Publishes IP identity changes (IpIdentityChange) to the identity topic.",
+      "Every option can also be set as an environment variable FLOWSIGHT_IDENTITY_<NAME>"
+          + " (--read-back-timeout: FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT) or as a key in the"
+          + " --config properties file (read-back-timeout=2m). --print-config prints each"
+          + " effective value and where it came from."
+    },
     subcommands = {
       IdentitySourceMain.KubernetesCommand.class,
       IdentitySourceMain.StaticCommand.class
@@ -67,8 +76,44 @@ public final class IdentitySourceMain implements Runnable {
    * done, 1 failed, 2 bad usage or configuration.
    */
   public static int run(String... args) {
-    return commandLine().execute(args);
+    return run(args, System.getenv());
   }
+
+  /** {@link #run(String...)} with {@code env} as the environment. */
+  static int run(String[] args, Map<String, String> env) {
+    return run(commandLine(), args, env);
+  }
+
+  /** Runs {@code cli} (from {@link #commandLine()}, its output streams set by the caller). */
+  static int run(CommandLine cli, String[] args, Map<String, String> env) {
+    try {
+      if (Settings.printConfigRequested(args)) {
+        cli.getOut().print(SETTINGS.describe(cli, Settings.withoutPrintConfig(args), env));
+        cli.getOut().flush();
+        return 0;
+      }
+      SETTINGS.provideDefaults(cli, args, env);
+    } catch (ConfigException | CommandLine.ParameterException e) {
+      cli.getErr().println("flowsight identity: " + e.getMessage());
+      cli.getErr().flush();
+      return BAD_USAGE;
+    }
+    return cli.execute(args);
+  }
+
+  /** Every option is also {@code FLOWSIGHT_IDENTITY_<NAME>} or a key of the --config file. */
+  public static final String ENV_PREFIX = "FLOWSIGHT_IDENTITY_";
+
+  private static final Settings SETTINGS =
+      new Settings(
+          ENV_PREFIX,
+          Set.of(),
+          // The variables of earlier versions, still read (with a warning).
+          Map.of(
+              "FLOWSIGHT_KAFKA_BOOTSTRAP", "--bootstrap-servers",
+              "FLOWSIGHT_REGISTRY_URL", "--registry-url",
+              "FLOWSIGHT_CLUSTER", "--cluster"),
+          warning -> System.err.println("flowsight identity: warning: " + warning));
 
   /** The command line, exit codes mapped (for main and tests). */
   static CommandLine commandLine() {
@@ -101,28 +146,32 @@ public final class IdentitySourceMain implements Runnable {
   /** Options every source has: where to publish. */
   static final class PublishOptions {
     @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "Properties file with settings (keys: option names without the dashes).")
+    Path configFile;
+
+    @Option(
         names = "--bootstrap-servers",
-        defaultValue = "${env:FLOWSIGHT_KAFKA_BOOTSTRAP}",
-        description = "Kafka bootstrap servers (env FLOWSIGHT_KAFKA_BOOTSTRAP).")
+        description = "Kafka bootstrap servers (env FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS).")
     String bootstrapServers;
 
     @Option(
         names = "--registry-url",
-        defaultValue = "${env:FLOWSIGHT_REGISTRY_URL}",
         description =
             "Schema registry, Confluent-compatible API, e.g."
-                + " http://127.0.0.1:8081/apis/ccompat/v7 (env FLOWSIGHT_REGISTRY_URL).")
+                + " http://127.0.0.1:8081/apis/ccompat/v7 (env FLOWSIGHT_IDENTITY_REGISTRY_URL).")
     String registryUrl;
 
     @Option(
         names = "--topic",
-        defaultValue = "${env:FLOWSIGHT_IDENTITY_TOPIC:-" + IdentityChanges.DEFAULT_TOPIC + "}",
+        defaultValue = IdentityChanges.DEFAULT_TOPIC,
         description = "Identity topic (env FLOWSIGHT_IDENTITY_TOPIC; default ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(
         names = "--read-back-timeout",
-        defaultValue = "${env:FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT:-PT2M}",
+        defaultValue = "PT2M",
         description =
             "How long reading back what this source published before may take at start-up, e.g."
                 + " PT2M or 2m (env FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT; default 2m).")
@@ -144,8 +193,7 @@ public final class IdentitySourceMain implements Runnable {
 
     @Option(
         names = "--cluster",
-        defaultValue = "${env:FLOWSIGHT_CLUSTER}",
-        description = "The cluster's name (env FLOWSIGHT_CLUSTER); required.")
+        description = "The cluster's name (env FLOWSIGHT_IDENTITY_CLUSTER); required.")
     String cluster;
 
     @Option(
@@ -233,7 +281,6 @@ public final class IdentitySourceMain implements Runnable {
 
     @Option(
         names = "--file",
-        defaultValue = "${env:FLOWSIGHT_IDENTITY_FILE}",
         description = "The identity file (env FLOWSIGHT_IDENTITY_FILE); required.")
     Path file;
 

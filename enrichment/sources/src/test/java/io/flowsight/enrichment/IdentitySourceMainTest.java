@@ -7,6 +7,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -18,12 +19,58 @@ class IdentitySourceMainTest {
   private record Result(int status, String err) {}
 
   private static Result run(String... args) {
+    return run(Map.of(), new StringWriter(), args);
+  }
+
+  private static Result run(Map<String, String> env, StringWriter out, String... args) {
     CommandLine cli = IdentitySourceMain.commandLine();
     StringWriter err = new StringWriter();
     cli.setErr(new PrintWriter(err));
-    cli.setOut(new PrintWriter(new StringWriter()));
-    int status = cli.execute(args);
+    cli.setOut(new PrintWriter(out));
+    int status = IdentitySourceMain.run(cli, args, env);
     return new Result(status, err.toString().trim());
+  }
+
+  @Test
+  void shouldTakeSettingsFromItsVariablesItsOldVariablesAndAConfigFile() throws Exception {
+    Path config = Files.writeString(dir.resolve("identity.properties"), "poll-interval=5s\n");
+    StringWriter out = new StringWriter();
+
+    Result result =
+        run(
+            Map.of(
+                "FLOWSIGHT_KAFKA_BOOTSTRAP", "kafka-1:9092",
+                "FLOWSIGHT_IDENTITY_TOPIC", "ids"),
+            out,
+            "static",
+            "--print-config",
+            "--config",
+            config.toString(),
+            "--file",
+            "/etc/flowsight/identities.yaml");
+
+    assertThat(result.status()).isZero();
+    assertThat(out.toString().lines())
+        .anyMatch(
+            l ->
+                l.matches(
+                    "--bootstrap-servers +kafka-1:9092  \\(environment"
+                        + " FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS\\)"))
+        .anyMatch(l -> l.matches("--topic +ids  \\(environment FLOWSIGHT_IDENTITY_TOPIC\\)"))
+        .anyMatch(l -> l.matches("--poll-interval +PT5S  \\(file .*, key poll-interval\\)"))
+        .anyMatch(l -> l.matches("--file +/etc/flowsight/identities.yaml  \\(flag\\)"))
+        .anyMatch(l -> l.matches("--read-back-timeout +PT2M  \\(default\\)"));
+  }
+
+  @Test
+  void shouldRefuseAConfigFileKeyThatIsNoOption() throws Exception {
+    Path config = Files.writeString(dir.resolve("identity.properties"), "bootstrap=kafka:9092\n");
+
+    Result result = run("static", "--config", config.toString());
+
+    assertThat(result.status()).isEqualTo(2);
+    assertThat(result.err())
+        .startsWith("flowsight identity: unknown key 'bootstrap' in --config " + config);
   }
 
   @Test
@@ -91,7 +138,7 @@ class IdentitySourceMainTest {
         .extracting(Result::status, Result::err)
         .containsExactly(
             2,
-            "flowsight identity kubernetes: --cluster is missing (or set FLOWSIGHT_CLUSTER): name the"
+            "flowsight identity kubernetes: --cluster is missing (or set FLOWSIGHT_IDENTITY_CLUSTER): name the"
                 + " cluster, e.g. prod-east; it is every identity's cluster and the events'"
                 + " sourceInstance");
     assertThat(run("kubernetes", "--resync", "ten minutes").status()).isEqualTo(2);

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -31,7 +32,16 @@ public final class SidecarOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_SIDECAR_";
 
-  private static final Settings SETTINGS = new Settings(ENV_PREFIX);
+  /** Variables with the prefix that the scripts use for themselves: not options. */
+  static final Set<String> SCRIPT_VARIABLES =
+      Set.of("FLOWSIGHT_SIDECAR_METRICS_PORT", "FLOWSIGHT_SIDECAR_METRICS_URL");
+
+  private static final Settings SETTINGS =
+      new Settings(
+          ENV_PREFIX,
+          SCRIPT_VARIABLES,
+          Map.of(),
+          warning -> System.err.println("flowsight sidecar: warning: " + warning));
 
   @Option(
       names = "--config",
@@ -179,6 +189,11 @@ public final class SidecarOptions {
    */
   public static SidecarOptions parse(String[] args, Map<String, String> env) {
     return SETTINGS.parse(new SidecarOptions(), args, env);
+  }
+
+  /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
+  public static String describe(String[] args, Map<String, String> env) {
+    return SETTINGS.describe(new SidecarOptions(), args, env);
   }
 
   /**

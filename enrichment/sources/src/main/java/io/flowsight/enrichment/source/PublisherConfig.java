@@ -9,9 +9,9 @@ import java.util.Map;
  * Where identity sources publish.
  *
  * @param bootstrapServers Kafka bootstrap servers, {@code host:port[,host:port...]}; flag {@code
- *     --bootstrap-servers}, environment {@code FLOWSIGHT_KAFKA_BOOTSTRAP}
+ *     --bootstrap-servers}, environment {@code FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS}
  * @param registryUrl the schema registry's Confluent-compatible API; flag {@code --registry-url},
- *     environment {@code FLOWSIGHT_REGISTRY_URL}
+ *     environment {@code FLOWSIGHT_IDENTITY_REGISTRY_URL}
  * @param topic the identity topic; flag {@code --topic}, default {@value
  *     IdentityChanges#DEFAULT_TOPIC}
  * @param producerOverrides extra Kafka producer settings (security, timeouts); may be empty
@@ -31,7 +31,7 @@ public record PublisherConfig(
   public PublisherConfig {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
       throw new IllegalArgumentException(
-          "--bootstrap-servers is missing (or set FLOWSIGHT_KAFKA_BOOTSTRAP), e.g."
+          "--bootstrap-servers is missing (or set FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS), e.g."
               + " 127.0.0.1:9092");
     }
     for (String server : bootstrapServers.split(",")) {
@@ -43,7 +43,7 @@ public record PublisherConfig(
     }
     if (registryUrl == null || registryUrl.isBlank()) {
       throw new IllegalArgumentException(
-          "--registry-url is missing (or set FLOWSIGHT_REGISTRY_URL), e.g."
+          "--registry-url is missing (or set FLOWSIGHT_IDENTITY_REGISTRY_URL), e.g."
               + " http://127.0.0.1:8081/apis/ccompat/v7");
     }
     try {

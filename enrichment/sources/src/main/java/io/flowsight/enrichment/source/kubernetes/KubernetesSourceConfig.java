@@ -11,7 +11,7 @@ import java.time.Duration;
  * Settings of the Kubernetes identity source.
  *
  * @param cluster the cluster's name: every identity's cluster field and the events' sourceInstance;
- *     flag {@code --cluster}, environment {@code FLOWSIGHT_CLUSTER}; required
+ *     flag {@code --cluster}, environment {@code FLOWSIGHT_IDENTITY_CLUSTER}; required
  * @param kubeconfig a kubeconfig file; flag {@code --kubeconfig}; null: in-cluster service account,
  *     else {@code $KUBECONFIG} or {@code ~/.kube/config}
  * @param context the kubeconfig context; flag {@code --context}; null: the current one
@@ -38,7 +38,7 @@ public record KubernetesSourceConfig(
   public KubernetesSourceConfig {
     if (cluster == null || cluster.isBlank()) {
       throw new IllegalArgumentException(
-          "--cluster is missing (or set FLOWSIGHT_CLUSTER): name the cluster, e.g. prod-east;"
+          "--cluster is missing (or set FLOWSIGHT_IDENTITY_CLUSTER): name the cluster, e.g. prod-east;"
               + " it is every identity's cluster and the events' sourceInstance");
     }
     if (kubeconfig != null && !Files.isReadable(kubeconfig)) {

@@ -1,6 +1,7 @@
 package io.flowsight.collector;
 
 import io.flowsight.enrichment.ownership.HistoryPolicy;
+import io.flowsight.settings.Settings;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -57,12 +58,27 @@ public record CollectorSettings(
     Duration ownershipSweepInterval,
     Duration settle) {
 
-  public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(1);
-  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(20);
-  public static final Duration DEFAULT_LATE_HORIZON = Duration.ofHours(24);
-  public static final Duration DEFAULT_HOLD_BACK = Duration.ofMinutes(2);
-  public static final int DEFAULT_MAX_PORTS = 64;
-  public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(35);
+  /**
+   * The defaults, each written once, as its option writes it: the options' annotations ({@code
+   * CollectorOptions}) and the values below read these.
+   */
+  public static final class Defaults {
+    public static final String WINDOW = "1m";
+    public static final String GRACE = "20s";
+    public static final String LATE_HORIZON = "24h";
+    public static final String HOLD_BACK = "2m";
+    public static final String MAX_PORTS = "64";
+    public static final String SETTLE = "35s";
+
+    private Defaults() {}
+  }
+
+  public static final Duration DEFAULT_WINDOW = Settings.parseDuration(Defaults.WINDOW);
+  public static final Duration DEFAULT_GRACE = Settings.parseDuration(Defaults.GRACE);
+  public static final Duration DEFAULT_LATE_HORIZON = Settings.parseDuration(Defaults.LATE_HORIZON);
+  public static final Duration DEFAULT_HOLD_BACK = Settings.parseDuration(Defaults.HOLD_BACK);
+  public static final int DEFAULT_MAX_PORTS = Integer.parseInt(Defaults.MAX_PORTS);
+  public static final Duration DEFAULT_SETTLE = Settings.parseDuration(Defaults.SETTLE);
 
   public CollectorSettings {
     Objects.requireNonNull(historyPolicy, "historyPolicy");

@@ -1,5 +1,8 @@
 package io.flowsight.collector.config;
 
+import io.flowsight.collector.CollectorSettings;
+import io.flowsight.collector.Topics;
+import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.Settings;
 import java.nio.file.Path;
@@ -53,13 +56,13 @@ public final class CollectorOptions {
 
   @Option(
       names = "--flows-topic",
-      defaultValue = "flows-raw-v1",
+      defaultValue = Topics.DEFAULT_FLOWS,
       description = "Raw flow records (Avro), keyed by local IP. Default: ${DEFAULT-VALUE}.")
   String flowsTopic;
 
   @Option(
       names = "--identity-topic",
-      defaultValue = "ip-identity-v1",
+      defaultValue = Topics.DEFAULT_IDENTITIES,
       description =
           "IP identity changes (Avro), keyed by IP; same partition count as the flows topic."
               + " Default: ${DEFAULT-VALUE}.")
@@ -67,13 +70,13 @@ public final class CollectorOptions {
 
   @Option(
       names = "--output-topic",
-      defaultValue = "flows-aggregated-v1",
+      defaultValue = Topics.DEFAULT_AGGREGATED,
       description = "Aggregates (JSON) for Druid. Default: ${DEFAULT-VALUE}.")
   String outputTopic;
 
   @Option(
       names = "--dlq-topic",
-      defaultValue = "flows-dlq-v1",
+      defaultValue = Topics.DEFAULT_DEAD_LETTERS,
       description =
           "Dead letters: undecodable, invalid and too-late records. Default: ${DEFAULT-VALUE}.")
   String deadLetterTopic;
@@ -88,13 +91,13 @@ public final class CollectorOptions {
 
   @Option(
       names = "--window",
-      defaultValue = "1m",
+      defaultValue = CollectorSettings.Defaults.WINDOW,
       description = "Aggregation window (tumbling, by flow end time). Default: ${DEFAULT-VALUE}.")
   String window;
 
   @Option(
       names = "--grace",
-      defaultValue = "20s",
+      defaultValue = CollectorSettings.Defaults.GRACE,
       description =
           "How long after its end a window waits for records on their way before it is emitted;"
               + " a record arriving later goes out in an additional row. Default: ${DEFAULT-VALUE}.")
@@ -102,7 +105,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--late-horizon",
-      defaultValue = "24h",
+      defaultValue = CollectorSettings.Defaults.LATE_HORIZON,
       description =
           "How old a flow record (its end, by the collector's clock) may be and still count;"
               + " older ones are dead letters (too-late). The dedupe state is kept this long, and"
@@ -111,7 +114,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--hold-back",
-      defaultValue = "2m",
+      defaultValue = CollectorSettings.Defaults.HOLD_BACK,
       description =
           "How long a flow waits for the owner of an unknown IP before it goes out unattributed."
               + " Default: ${DEFAULT-VALUE}.")
@@ -119,7 +122,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--settle",
-      defaultValue = "35s",
+      defaultValue = CollectorSettings.Defaults.SETTLE,
       description =
           "How long after a connection's start its ends are decided from the ownership histories:"
               + " identity events and heartbeats arriving up to this late still count. Must cover"
@@ -130,7 +133,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--boundary-margin",
-      defaultValue = "500ms",
+      defaultValue = HistoryPolicy.DEFAULT_BOUNDARY_MARGIN,
       description =
           "A connection starting this close to a change of owner (by another host's clock) is"
               + " attributed to neither: CONFLICT. Cover the hosts' clock differences."
@@ -139,7 +142,7 @@ public final class CollectorOptions {
 
   @Option(
       names = "--max-ports",
-      defaultValue = "64",
+      defaultValue = CollectorSettings.Defaults.MAX_PORTS,
       description = "Ephemeral ports listed per aggregate. Default: ${DEFAULT-VALUE}.")
   String maxPorts;
 

@@ -3,6 +3,7 @@ package io.flowsight.collector.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flowsight.collector.CollectorSettings;
 import io.flowsight.settings.ConfigException;
 import java.time.Duration;
 import java.util.Map;
@@ -31,6 +32,8 @@ class CollectorOptionsTest {
     assertThat(c.metricsPort()).isEqualTo(9465);
     assertThat(c.threads()).isEqualTo(2);
     assertThat(c.settings(6).partitions()).isEqualTo(6);
+    // The options' defaults are the settings record's: one place, no drift.
+    assertThat(c.settings(6)).isEqualTo(CollectorSettings.defaults(6));
   }
 
   @Test

@@ -171,10 +171,11 @@ public final class IdentitySourceMain implements Runnable {
 
     @Option(
         names = "--read-back-timeout",
-        defaultValue = "PT2M",
+        defaultValue = PublisherConfig.DEFAULT_READ_BACK_TIMEOUT_TEXT,
         description =
             "How long reading back what this source published before may take at start-up, e.g."
-                + " PT2M or 2m (env FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT; default 2m).")
+                + " PT2M or 2m (env FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT; default"
+                + " ${DEFAULT-VALUE}).")
     Duration readBackTimeout;
 
     PublisherConfig config() {
@@ -225,13 +226,13 @@ public final class IdentitySourceMain implements Runnable {
 
     @Option(
         names = "--resync",
-        defaultValue = "PT10M",
+        defaultValue = KubernetesSourceConfig.DEFAULT_RESYNC_TEXT,
         description = "Informer resync period, e.g. PT10M or 10m; 0 for none.")
     Duration resync;
 
     @Option(
         names = "--start-timeout",
-        defaultValue = "PT2M",
+        defaultValue = KubernetesSourceConfig.DEFAULT_START_TIMEOUT_TEXT,
         description = "How long listing the cluster may take.")
     Duration startTimeout;
 

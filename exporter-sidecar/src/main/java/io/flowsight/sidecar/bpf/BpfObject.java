@@ -1,5 +1,6 @@
 package io.flowsight.sidecar.bpf;
 
+import io.flowsight.settings.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,8 +64,14 @@ public final class BpfObject implements AutoCloseable {
   public record Options(
       long ringBufferBytes, int socketMapEntries, boolean kprobes, Path objectFile) {
 
-    public static final long DEFAULT_RING_BUFFER_BYTES = 4L << 20;
-    public static final int DEFAULT_SOCKET_MAP_ENTRIES = 65536;
+    /** The defaults, as the sidecar's options write them (their annotations read these). */
+    public static final String DEFAULT_RING_BUFFER_SIZE = "4MiB";
+
+    public static final String DEFAULT_MAX_CONNECTIONS = "65536";
+
+    public static final long DEFAULT_RING_BUFFER_BYTES =
+        Settings.parseBytes(DEFAULT_RING_BUFFER_SIZE);
+    public static final int DEFAULT_SOCKET_MAP_ENTRIES = Integer.parseInt(DEFAULT_MAX_CONNECTIONS);
 
     public Options {
       if (ringBufferBytes < PAGE_SIZE

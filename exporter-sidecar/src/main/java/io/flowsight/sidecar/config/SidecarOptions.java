@@ -4,6 +4,7 @@ import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.Settings;
+import io.flowsight.sidecar.bpf.BpfObject;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -95,14 +96,14 @@ public final class SidecarOptions {
 
   @Option(
       names = "--ring-buffer-size",
-      defaultValue = "4MiB",
+      defaultValue = BpfObject.Options.DEFAULT_RING_BUFFER_SIZE,
       description =
           "Kernel ring buffer size, a power of two: 256KiB, 4MiB... Default: ${DEFAULT-VALUE}.")
   String ringBufferSize;
 
   @Option(
       names = "--max-connections",
-      defaultValue = "65536",
+      defaultValue = BpfObject.Options.DEFAULT_MAX_CONNECTIONS,
       description =
           "Connections tracked at once (kernel map and flow table). Default: ${DEFAULT-VALUE}.")
   String maxConnections;

@@ -213,6 +213,20 @@ public final class Settings {
 
   /** A duration: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code PT2S}). */
   public Duration duration(String option, String value) {
+    try {
+      return parseDuration(value);
+    } catch (IllegalArgumentException e) {
+      throw bad(option, value, e.getMessage());
+    }
+  }
+
+  /**
+   * A duration as {@link #duration} reads it, for defaults written as text once (the options'
+   * annotations and the settings records share the text).
+   *
+   * @throws IllegalArgumentException with the fix, for a bad or negative duration
+   */
+  public static Duration parseDuration(String value) {
     String text = value.trim().toLowerCase(Locale.ROOT);
     Duration d;
     try {
@@ -230,10 +244,10 @@ public final class Settings {
         throw new NumberFormatException(text);
       }
     } catch (NumberFormatException | DateTimeParseException e) {
-      throw bad(option, value, "use a duration such as 500ms, 30s, 5m or 1h");
+      throw new IllegalArgumentException("use a duration such as 500ms, 30s, 5m or 1h");
     }
     if (d.isNegative()) {
-      throw bad(option, value, "a duration cannot be negative");
+      throw new IllegalArgumentException("a duration cannot be negative");
     }
     return d;
   }
@@ -242,6 +256,19 @@ public final class Settings {
    * A size in bytes: {@code 4096}, {@code 256KiB} (or {@code 256k}), {@code 4MiB}, {@code 1GiB}.
    */
   public long bytes(String option, String value) {
+    try {
+      return parseBytes(value);
+    } catch (IllegalArgumentException e) {
+      throw bad(option, value, e.getMessage());
+    }
+  }
+
+  /**
+   * A size as {@link #bytes} reads it, for defaults written as text once.
+   *
+   * @throws IllegalArgumentException with the fix
+   */
+  public static long parseBytes(String value) {
     String text = value.trim().toLowerCase(Locale.ROOT);
     long unit = 1;
     if (text.endsWith("kib") || text.endsWith("k")) {
@@ -255,7 +282,7 @@ public final class Settings {
     try {
       return Math.multiplyExact(Long.parseLong(number), unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw bad(option, value, "use a size such as 4096, 256KiB or 4MiB");
+      throw new IllegalArgumentException("use a size such as 4096, 256KiB or 4MiB");
     }
   }
 

@@ -1,5 +1,6 @@
 package io.flowsight.enrichment.ownership;
 
+import io.flowsight.settings.Settings;
 import java.time.Duration;
 
 /**
@@ -27,12 +28,15 @@ import java.time.Duration;
 public record HistoryPolicy(
     Duration mergeGap, Duration retention, Duration compactAfter, Duration boundaryMargin) {
 
+  /** The boundary margin's default, as the collector's {@code --boundary-margin} writes it. */
+  public static final String DEFAULT_BOUNDARY_MARGIN = "500ms";
+
   public static final HistoryPolicy DEFAULT =
       new HistoryPolicy(
           Duration.ofMinutes(5),
           Duration.ofHours(24),
           Duration.ofMinutes(2),
-          Duration.ofMillis(500));
+          Settings.parseDuration(DEFAULT_BOUNDARY_MARGIN));
 
   public HistoryPolicy {
     if (mergeGap == null || mergeGap.isNegative()) {

@@ -2,6 +2,7 @@ package io.flowsight.enrichment.source;
 
 import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SerdeException;
+import io.flowsight.settings.Settings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -26,7 +27,11 @@ public record PublisherConfig(
     Map<String, Object> producerOverrides,
     Duration readBackTimeout) {
 
-  public static final Duration DEFAULT_READ_BACK_TIMEOUT = Duration.ofMinutes(2);
+  /** As {@code --read-back-timeout} writes it (its annotation reads this). */
+  public static final String DEFAULT_READ_BACK_TIMEOUT_TEXT = "2m";
+
+  public static final Duration DEFAULT_READ_BACK_TIMEOUT =
+      Settings.parseDuration(DEFAULT_READ_BACK_TIMEOUT_TEXT);
 
   public PublisherConfig {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {

@@ -3,6 +3,7 @@ package io.flowsight.enrichment.source.kubernetes;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.flowsight.settings.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,8 +33,14 @@ public record KubernetesSourceConfig(
     Duration resync,
     Duration startTimeout) {
 
-  public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(10);
-  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofMinutes(2);
+  /** As {@code --resync} and {@code --start-timeout} write them (their annotations read these). */
+  public static final String DEFAULT_RESYNC_TEXT = "10m";
+
+  public static final String DEFAULT_START_TIMEOUT_TEXT = "2m";
+
+  public static final Duration DEFAULT_RESYNC = Settings.parseDuration(DEFAULT_RESYNC_TEXT);
+  public static final Duration DEFAULT_START_TIMEOUT =
+      Settings.parseDuration(DEFAULT_START_TIMEOUT_TEXT);
 
   public KubernetesSourceConfig {
     if (cluster == null || cluster.isBlank()) {

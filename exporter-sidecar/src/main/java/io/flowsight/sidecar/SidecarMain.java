@@ -62,7 +62,8 @@ public final class SidecarMain {
             .description(
                 "Captures every TCP connection of this host with eBPF and ships one record per"
                     + " connection to Kafka (or stdout).",
-                "Needs root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF.",
+                "Needs root, or CAP_BPF + CAP_PERFMON + CAP_DAC_READ_SEARCH (tracefs is root-only), and"
+                    + " a kernel with BTF.",
                 "Every option can also be set as an environment variable FLOWSIGHT_SIDECAR_<NAME>"
                     + " (--interim-interval: FLOWSIGHT_SIDECAR_INTERIM_INTERVAL) or as a key in the"
                     + " --config properties file (interim-interval=30s). --print-config prints each"

@@ -355,10 +355,15 @@ public final class BpfObject implements AutoCloseable {
       if (link != null) {
         errno = (int) -link.address();
       }
-      String hint =
-          h.hook().startsWith("tracepoint/") && errno == ENOENT
-              ? "tracefs not mounted? mount -t tracefs tracefs /sys/kernel/tracing"
-              : null;
+      String hint = null;
+      if (h.hook().startsWith("tracepoint/") && errno == ENOENT) {
+        hint = "tracefs not mounted? mount -t tracefs tracefs /sys/kernel/tracing";
+      } else if (h.hook().startsWith("tracepoint/") && errno == EACCES) {
+        // libbpf reads the tracepoint's id from tracefs, which is mode 0700, owned by root.
+        hint =
+            "not root: reading the tracepoint's id from tracefs (/sys/kernel/tracing, mode 0700,"
+                + " owned by root) needs CAP_DAC_READ_SEARCH besides CAP_BPF and CAP_PERFMON";
+      }
       BpfException e = libs.exception("bpf_program__attach(" + name + ")", errno, hint);
       if (h.required()) {
         throw e;

@@ -1,8 +1,8 @@
 package io.flowsight.collector;
 
+import io.flowsight.collector.attribution.DeadLetter;
 import io.flowsight.collector.config.CollectorConfig;
 import io.flowsight.collector.config.CollectorOptions;
-import io.flowsight.collector.internals.DeadLetter;
 import io.flowsight.collector.metrics.CollectorMetrics;
 import io.flowsight.ops.OpsServer;
 import io.flowsight.schemas.serde.AvroLimits;

@@ -1,21 +1,21 @@
 package io.flowsight.collector;
 
-import io.flowsight.collector.internals.AggregateProcessor;
-import io.flowsight.collector.internals.AttributionState;
-import io.flowsight.collector.internals.DeadLetter;
-import io.flowsight.collector.internals.IngestProcessor;
-import io.flowsight.collector.internals.Messages;
-import io.flowsight.collector.internals.Messages.CidrChange;
-import io.flowsight.collector.internals.Messages.ToAggregate;
-import io.flowsight.collector.internals.Messages.ToRemote;
-import io.flowsight.collector.internals.RemoteLookupProcessor;
-import io.flowsight.collector.internals.Routed;
-import io.flowsight.collector.internals.Routed.DeadLettered;
-import io.flowsight.collector.internals.Routed.Misrouted;
-import io.flowsight.collector.internals.Routed.ToAggregation;
-import io.flowsight.collector.internals.Routed.ToRemoteLookup;
-import io.flowsight.collector.internals.StateStores;
+import io.flowsight.collector.aggregation.AggregateProcessor;
+import io.flowsight.collector.aggregation.AggregationStores;
+import io.flowsight.collector.attribution.AttributionStores;
+import io.flowsight.collector.attribution.DeadLetter;
+import io.flowsight.collector.attribution.IngestProcessor;
+import io.flowsight.collector.attribution.RemoteLookupProcessor;
+import io.flowsight.collector.attribution.Routed;
+import io.flowsight.collector.attribution.Routed.DeadLettered;
+import io.flowsight.collector.attribution.Routed.Misrouted;
+import io.flowsight.collector.attribution.Routed.ToAggregation;
+import io.flowsight.collector.attribution.Routed.ToRemoteLookup;
 import io.flowsight.collector.metrics.CollectorMetrics;
+import io.flowsight.collector.wire.Messages;
+import io.flowsight.collector.wire.Messages.CidrChange;
+import io.flowsight.collector.wire.Messages.ToAggregate;
+import io.flowsight.collector.wire.Messages.ToRemote;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -84,7 +84,8 @@ public final class CollectorTopology {
   public static Topology build(
       Topics topics, CollectorSettings settings, CollectorMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
-    StateStores.addTo(builder, settings);
+    AttributionStores.addTo(builder);
+    AggregationStores.addTo(builder, settings);
 
     Consumed<byte[], byte[]> raw = Consumed.with(Serdes.ByteArray(), Serdes.ByteArray());
     KStream<byte[], byte[]> flows =
@@ -98,12 +99,7 @@ public final class CollectorTopology {
             .process(
                 () -> new IngestProcessor(topics, settings, metrics),
                 Named.as("attribute-local"),
-                AttributionState.OWNERSHIP,
-                AttributionState.HELD,
-                AttributionState.HELD_INDEX,
-                AttributionState.CIDR,
-                AttributionState.CONNECTIONS,
-                IngestProcessor.SEQUENCES);
+                AttributionStores.ofIngest());
 
     // Records in a partition their key does not map to: re-keyed through a repartition topic
     // (the default partitioner places them right), then attributed like the others.
@@ -126,12 +122,7 @@ public final class CollectorTopology {
             .process(
                 () -> new IngestProcessor(topics, settings, metrics, true),
                 Named.as("attribute-local-rerouted"),
-                AttributionState.OWNERSHIP,
-                AttributionState.HELD,
-                AttributionState.HELD_INDEX,
-                AttributionState.CIDR,
-                AttributionState.CONNECTIONS,
-                IngestProcessor.SEQUENCES);
+                AttributionStores.ofIngest());
 
     Map<String, KStream<String, Routed>> routes =
         checked
@@ -168,11 +159,7 @@ public final class CollectorTopology {
             .process(
                 () -> new RemoteLookupProcessor(settings, metrics),
                 Named.as("attribute-remote"),
-                AttributionState.OWNERSHIP,
-                AttributionState.HELD,
-                AttributionState.HELD_INDEX,
-                AttributionState.CIDR,
-                AttributionState.CONNECTIONS);
+                AttributionStores.ofRemoteLookup());
 
     routes
         .get("route-aggregation")
@@ -186,9 +173,7 @@ public final class CollectorTopology {
         .process(
             () -> new AggregateProcessor(settings, metrics),
             Named.as("aggregate"),
-            AggregateProcessor.DEDUPE,
-            AggregateProcessor.ROWS,
-            AggregateProcessor.PENDING)
+            AggregationStores.ofAggregate())
         .to(
             topics.aggregated().name(),
             Produced.with(topics.aggregated().keySerde(), topics.aggregated().valueSerde())

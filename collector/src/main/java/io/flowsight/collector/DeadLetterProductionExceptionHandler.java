@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Under exactly-once, the producer aborts the transaction a refused record was part of, and the
  * input is processed again: the dead letter's bound ({@link
- * io.flowsight.collector.internals.DeadLetter#MAX_ENVELOPE_BYTES}, checked against the topic at
+ * io.flowsight.collector.attribution.DeadLetter#MAX_ENVELOPE_BYTES}, checked against the topic at
  * start) is what keeps that from happening; this handler keeps a misconfigured topic from stopping
  * the thread.
  *

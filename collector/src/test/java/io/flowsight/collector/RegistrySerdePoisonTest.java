@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.flowsight.collector.internals.DeadLetter;
+import io.flowsight.collector.attribution.DeadLetter;
 import io.flowsight.collector.output.FlowAggregate;
 import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.IdentityAction;

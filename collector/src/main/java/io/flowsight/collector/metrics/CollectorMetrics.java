@@ -1,6 +1,5 @@
 package io.flowsight.collector.metrics;
 
-import io.flowsight.collector.internals.Messages.HeldFlow;
 import io.flowsight.schemas.AttributionStatus;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -271,16 +270,11 @@ public final class CollectorMetrics {
     attributionPoints[end.ordinal()][status.ordinal()].inc();
   }
 
-  /** The reason label of a held flow: SETTLING, or the unknown owner's status. */
-  public static String holdReason(HeldFlow flow) {
-    return flow.settling() ? SETTLING : flow.reason().name();
-  }
-
-  private static final String SETTLING = "SETTLING";
-
-  /** A flow was put on hold. */
-  public void hold(End end, HeldFlow flow) {
-    String reason = holdReason(flow);
+  /**
+   * A flow was put on hold, for {@code reason}: SETTLING (the settle delay), or the unknown owner's
+   * status (NEVER_SEEN, GAP).
+   */
+  public void hold(End end, String reason) {
     holds.labelValues(end.name().toLowerCase(Locale.ROOT), reason).inc();
     heldDelta(reason, 1);
   }
@@ -292,11 +286,11 @@ public final class CollectorMetrics {
   }
 
   /**
-   * A held flow was released: {@code outcome} settled (the settle delay is over), resolved (the
-   * owner became known) or expired (the hold-back ran out).
+   * A held flow ({@code reason} as for {@link #hold}) was released: {@code outcome} settled (the
+   * settle delay is over), resolved (the owner became known) or expired (the hold-back ran out).
    */
-  public void released(HeldFlow flow, String outcome) {
-    heldDelta(holdReason(flow), -1);
+  public void released(String reason, String outcome) {
+    heldDelta(reason, -1);
     releases.labelValues(outcome).inc();
   }
 

@@ -1,9 +1,9 @@
 package io.flowsight.collector.bench;
 
-import io.flowsight.collector.internals.EndAttribution;
-import io.flowsight.collector.internals.InternalFlow;
-import io.flowsight.collector.internals.Messages;
 import io.flowsight.collector.output.Owner;
+import io.flowsight.collector.wire.EndAttribution;
+import io.flowsight.collector.wire.InternalFlow;
+import io.flowsight.collector.wire.Messages;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.enrichment.ownership.OwnershipHistory;
 import io.flowsight.enrichment.ownership.OwnershipHistorySerde;

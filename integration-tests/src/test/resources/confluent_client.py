@@ -4,11 +4,12 @@
   confluent_client.py produce BOOTSTRAP REGISTRY TOPIC SCHEMA_FILE FLOWS_JSON
       Produces one FlowRecord per flow of FLOWS_JSON (a JSON list of
       {observerId, localIp, localPort, remoteIp, remotePort, side, servicePort, start, end,
-       bytesSent, bytesReceived, app}; times in epoch ms) with Confluent's AvroProducer: the schema
-      registered by Confluent's client, the Confluent wire format written by it, keyed by the local
+       bytesSent, bytesReceived, app}; times in epoch ms) through Confluent's Avro serializer: the
+      schema registered by Confluent's client, the wire format written by it, keyed by the local
       IP's text and partitioned with murmur2 as Java's producer does. Prints the count.
   confluent_client.py consume BOOTSTRAP REGISTRY TOPIC COUNT
-      Reads COUNT records from the beginning with Confluent's AvroConsumer and prints each as one
+      Reads COUNT records from the beginning, the values through Confluent's Avro deserializer
+      (MessageSerializer with its registry client), and prints each as one
       JSON line (bytes as dotted text for the IPs, times as epoch ms).
 """
 
@@ -17,8 +18,9 @@ import ipaddress
 import json
 import sys
 
-from confluent_kafka import avro
-from confluent_kafka.avro import AvroConsumer, AvroProducer
+from confluent_kafka import Consumer, Producer, avro
+from confluent_kafka.avro import CachedSchemaRegistryClient
+from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
 
 UTC = dt.timezone.utc
 
@@ -32,14 +34,15 @@ def produce(bootstrap, registry, topic, schema_file, flows_file):
         schema = avro.loads(f.read())
     with open(flows_file) as f:
         flows = json.load(f)
-    producer = AvroProducer(
+    # The value through Confluent's serializer (it registers the schema under <topic>-value); the
+    # key is the local IP's text, as the sidecar writes it.
+    values = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
+    producer = Producer(
         {
             "bootstrap.servers": bootstrap,
-            "schema.registry.url": registry,
             # Java's default partitioner: the collector finds an IP's records where its key maps.
             "partitioner": "murmur2_random",
-        },
-        default_value_schema=schema,
+        }
     )
     for seq, fl in enumerate(flows):
         record = {
@@ -66,10 +69,30 @@ def produce(bootstrap, registry, topic, schema_file, flows_file):
             "srttMicros": 100,
             "rttVarMicros": 50,
             "congestionWindow": 10,
-            "localIdentity": {"app": fl["app"], "labels": {}},
+            "connectLatencyMicros": None,
+            "pid": None,
+            "processName": None,
+            "cgroupId": None,
+            "containerId": None,
+            # Python's Avro writer does not fill in defaults: every field is given.
+            "localIdentity": {
+                "app": fl["app"],
+                "cluster": None,
+                "namespace": None,
+                "workloadKind": None,
+                "workloadName": None,
+                "instanceId": None,
+                "node": None,
+                "zone": None,
+                "region": None,
+                "account": None,
+                "labels": {},
+            },
+            "partial": False,
         }
         # The flow's end as the Kafka timestamp, as the sidecar sets it.
-        producer.produce(topic=topic, key=fl["localIp"].encode(), value=record, timestamp=fl["end"])
+        value = values.encode_record_with_schema(topic, schema, record)
+        producer.produce(topic=topic, key=fl["localIp"].encode(), value=value, timestamp=fl["end"])
     left = producer.flush(30)
     if left:
         sys.exit("confluent_client: %d records not delivered" % left)
@@ -87,10 +110,11 @@ def plain(value):
 
 
 def consume(bootstrap, registry, topic, count):
-    consumer = AvroConsumer(
+    # The value through Confluent's deserializer; the key is the local IP's text, not Avro.
+    values = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
+    consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
-            "schema.registry.url": registry,
             "group.id": "confluent-client-" + topic,
             "auto.offset.reset": "earliest",
         }
@@ -106,7 +130,7 @@ def consume(bootstrap, registry, topic, count):
         if msg.error():
             sys.exit("confluent_client: %s" % msg.error())
         idle = 0
-        print(json.dumps(plain(msg.value()), sort_keys=True))
+        print(json.dumps(plain(values.decode_message(msg.value())), sort_keys=True))
         read += 1
     consumer.close()
     if read < count:

@@ -18,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -373,30 +371,13 @@ public final class IdentitySourceMain implements Runnable {
     }
   }
 
-  /** ISO-8601 ({@code PT10M}) or short ({@code 500ms}, {@code 30s}, {@code 10m}, {@code 2h}). */
+  /** A duration as every service reads it ({@link Settings#parseDuration}), for picocli. */
   static Duration duration(String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
     try {
-      if (t.equals("0")) {
-        return Duration.ZERO;
-      }
-      if (t.startsWith("pt") || t.startsWith("p")) {
-        return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
-      }
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      long n = Long.parseLong(t.substring(0, t.length() - 1));
-      return switch (t.charAt(t.length() - 1)) {
-        case 's' -> Duration.ofSeconds(n);
-        case 'm' -> Duration.ofMinutes(n);
-        case 'h' -> Duration.ofHours(n);
-        case 'd' -> Duration.ofDays(n);
-        default -> throw new NumberFormatException();
-      };
-    } catch (DateTimeParseException | NumberFormatException | StringIndexOutOfBoundsException e) {
+      return Settings.parseDuration(text);
+    } catch (IllegalArgumentException e) {
       throw new CommandLine.TypeConversionException(
-          "'" + text + "' is not a duration (e.g. PT10M, 10m, 30s, 500ms)");
+          "'" + text + "' is not a duration (e.g. PT10M, 10m, 30s, 500ms): " + e.getMessage());
     }
   }
 }

@@ -211,7 +211,10 @@ public final class Settings {
             + fix);
   }
 
-  /** A duration: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code PT2S}). */
+  /**
+   * A duration: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}, {@code 0} or
+   * ISO-8601 ({@code PT2S}).
+   */
   public Duration duration(String option, String value) {
     try {
       return parseDuration(value);
@@ -230,7 +233,9 @@ public final class Settings {
     String text = value.trim().toLowerCase(Locale.ROOT);
     Duration d;
     try {
-      if (text.startsWith("p")) {
+      if (text.equals("0")) {
+        d = Duration.ZERO; // zero needs no unit
+      } else if (text.startsWith("p")) {
         d = Duration.parse(text.toUpperCase(Locale.ROOT));
       } else if (text.endsWith("ms")) {
         d = Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
@@ -240,6 +245,8 @@ public final class Settings {
         d = Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
       } else if (text.endsWith("h")) {
         d = Duration.ofHours(Long.parseLong(text.substring(0, text.length() - 1)));
+      } else if (text.endsWith("d")) {
+        d = Duration.ofDays(Long.parseLong(text.substring(0, text.length() - 1)));
       } else {
         throw new NumberFormatException(text);
       }

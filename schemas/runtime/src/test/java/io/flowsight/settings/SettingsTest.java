@@ -27,6 +27,8 @@ class SettingsTest {
     assertThat(settings.duration("x", "500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(settings.duration("x", "5m")).isEqualTo(Duration.ofMinutes(5));
     assertThat(settings.duration("x", "PT2S")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(settings.duration("x", "2d")).isEqualTo(Duration.ofDays(2));
+    assertThat(settings.duration("x", "0")).isEqualTo(Duration.ZERO);
   }
 
   @Test

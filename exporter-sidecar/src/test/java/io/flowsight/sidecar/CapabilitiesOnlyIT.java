@@ -110,10 +110,11 @@ class CapabilitiesOnlyIT {
   // ---- helpers
   // -----------------------------------------------------------------------------------
 
-  private Path stateDir() throws IOException, InterruptedException {
+  private Path stateDir() throws IOException {
     Path state = dir.resolve("state");
     Files.createDirectories(state);
-    run("chown", NOBODY + ":" + NOBODY, state.toString());
+    Files.setAttribute(state, "unix:uid", Integer.parseInt(NOBODY));
+    Files.setAttribute(state, "unix:gid", Integer.parseInt(NOBODY));
     return state;
   }
 
@@ -207,13 +208,6 @@ class CapabilitiesOnlyIT {
     } else if (Files.exists(from)) {
       Files.copy(from, to);
       Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-r--r--"));
-    }
-  }
-
-  private static void run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).inheritIO().start();
-    if (p.waitFor() != 0) {
-      throw new IOException(String.join(" ", command) + " exited with " + p.exitValue());
     }
   }
 }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,8 +127,7 @@ class SystemdUnitsIT {
   private static Map<String, String> service(String unit) throws IOException {
     Map<String, String> out = new LinkedHashMap<>();
     boolean inService = false;
-    List<String> lines = new ArrayList<>(Files.readAllLines(UNITS.resolve(unit)));
-    for (String line : lines) {
+    for (String line : Files.readAllLines(UNITS.resolve(unit))) {
       String t = line.trim();
       if (t.startsWith("[")) {
         inService = t.equals("[Service]");

@@ -455,41 +455,41 @@ public final class FlowTable {
     long segsIn = failed ? 0 : event.segsIn() - c.reportedSegsIn;
     long retrans = failed ? 0 : event.totalRetrans() - c.reportedRetrans;
     byte[] local = bytes(c.localAddress);
-    FlowRecord record =
-        FlowRecord.newBuilder()
-            .setObserverId(observerId)
-            .setSidecarRunId(runId)
-            .setSequence(0) // numbered on output, see RecordNumbering
-            .setKind(kind)
-            .setProtocol(Protocol.TCP)
-            .setAddressFamily(
-                c.localAddress instanceof Inet4Address ? AddressFamily.IPV4 : AddressFamily.IPV6)
-            .setLocalIp(ByteBuffer.wrap(local))
-            .setLocalPort(c.localPort)
-            .setRemoteIp(ByteBuffer.wrap(bytes(c.remoteAddress)))
-            .setRemotePort(c.remotePort)
-            .setSide(c.side)
-            .setServicePort(c.side == Side.CLIENT ? c.remotePort : c.localPort)
-            .setConnectionStartTime(connectionStart)
-            .setStartTime(start)
-            .setEndTime(end)
-            .setBytesSent(Math.max(0, sent))
-            .setBytesReceived(Math.max(0, received))
-            .setSegmentsSent(Math.max(0, segsOut))
-            .setSegmentsReceived(Math.max(0, segsIn))
-            .setRetransmits(Math.max(0, retrans))
-            .setSrttMicros(failed ? 0 : (int) event.srttUs())
-            .setRttVarMicros(failed ? 0 : (int) event.rttvarUs())
-            .setCongestionWindow(failed ? 0 : (int) event.sndCwnd())
-            .setConnectLatencyMicros(
-                c.lastReportNs == 0 && c.connectLatencyMicros > 0 ? c.connectLatencyMicros : null)
-            .setPid(c.pid > 0 ? c.pid : null)
-            .setProcessName(c.comm)
-            .setCgroupId(c.cgroupId != 0 ? c.cgroupId : null)
-            .setContainerId(null)
-            .setLocalIdentity(localIdentity.apply(local))
-            .setPartial(c.partial)
-            .build();
+    // Setters, not the builder: every field is set here, and the builder's per-field defaults
+    // and validation cost the kernel consumer's thread on each record.
+    FlowRecord record = new FlowRecord();
+    record.setObserverId(observerId);
+    record.setSidecarRunId(runId);
+    record.setSequence(0); // numbered on output, see RecordNumbering
+    record.setKind(kind);
+    record.setProtocol(Protocol.TCP);
+    record.setAddressFamily(
+        c.localAddress instanceof Inet4Address ? AddressFamily.IPV4 : AddressFamily.IPV6);
+    record.setLocalIp(ByteBuffer.wrap(local));
+    record.setLocalPort(c.localPort);
+    record.setRemoteIp(ByteBuffer.wrap(bytes(c.remoteAddress)));
+    record.setRemotePort(c.remotePort);
+    record.setSide(c.side);
+    record.setServicePort(c.side == Side.CLIENT ? c.remotePort : c.localPort);
+    record.setConnectionStartTime(connectionStart);
+    record.setStartTime(start);
+    record.setEndTime(end);
+    record.setBytesSent(Math.max(0, sent));
+    record.setBytesReceived(Math.max(0, received));
+    record.setSegmentsSent(Math.max(0, segsOut));
+    record.setSegmentsReceived(Math.max(0, segsIn));
+    record.setRetransmits(Math.max(0, retrans));
+    record.setSrttMicros(failed ? 0 : (int) event.srttUs());
+    record.setRttVarMicros(failed ? 0 : (int) event.rttvarUs());
+    record.setCongestionWindow(failed ? 0 : (int) event.sndCwnd());
+    record.setConnectLatencyMicros(
+        c.lastReportNs == 0 && c.connectLatencyMicros > 0 ? c.connectLatencyMicros : null);
+    record.setPid(c.pid > 0 ? c.pid : null);
+    record.setProcessName(c.comm);
+    record.setCgroupId(c.cgroupId != 0 ? c.cgroupId : null);
+    record.setContainerId(null);
+    record.setLocalIdentity(localIdentity.apply(local));
+    record.setPartial(c.partial);
     c.lastReportNs = endNs;
     c.partial = false;
     if (!failed) {

@@ -1,5 +1,6 @@
 package io.flowsight.sidecar.metrics;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -11,6 +12,7 @@ import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
@@ -135,12 +137,20 @@ public final class SidecarMetrics {
     return sum;
   }
 
+  /**
+   * Labelled children of the per-event and per-record counters, looked up once per label value:
+   * {@code labelValues} builds a label list and hashes it, on the kernel consumer's path.
+   */
+  private final Map<String, CounterDataPoint> eventsConsumedByType = new ConcurrentHashMap<>();
+
+  private final Map<String, CounterDataPoint> recordsByKind = new ConcurrentHashMap<>();
+
   public void eventConsumed(String type) {
-    eventsConsumed.labelValues(type).inc();
+    eventsConsumedByType.computeIfAbsent(type, eventsConsumed::labelValues).inc();
   }
 
   public void recordEmitted(String kind) {
-    records.labelValues(kind).inc();
+    recordsByKind.computeIfAbsent(kind, records::labelValues).inc();
   }
 
   public void recordExcluded() {

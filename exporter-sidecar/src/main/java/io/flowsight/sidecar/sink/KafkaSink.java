@@ -118,8 +118,13 @@ public final class KafkaSink implements FlowSink {
         new KafkaProducer<>(
             producerConfig(bootstrapServers),
             new StringSerializer(),
-            new AvroSerializer<>(
-                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl)), false)),
+            new AvroSerializer<FlowRecord>(
+                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl)),
+                false,
+                schema -> {
+                  FlowRecordWriter fast = FlowRecordWriter.forSchema(schema);
+                  return fast != null ? fast : AvroSerializer.specificWriter(schema);
+                })),
         topic,
         bufferRecords,
         metrics,

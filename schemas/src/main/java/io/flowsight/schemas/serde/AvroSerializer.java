@@ -96,7 +96,9 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     out.write(id >>> 16);
     out.write(id >>> 8);
     out.write(id);
-    buffer.encoder = EncoderFactory.get().directBinaryEncoder(out, buffer.encoder);
+    // Buffered: the encoder writes varints into its own array and hands the stream whole chunks;
+    // the direct encoder calls the stream's synchronized write(int) once per byte.
+    buffer.encoder = EncoderFactory.get().binaryEncoder(out, buffer.encoder);
     try {
       writer(schema).write(record, buffer.encoder);
       buffer.encoder.flush();

@@ -57,6 +57,10 @@ public class RecordEncodingBenchmark {
     for (int i = 0; i < records.length; i++) {
       records[i] = samples.next();
     }
+    // As on a host: a few local IPs, each with one identity object that every record shares.
+    for (int i = 4; i < records.length; i++) {
+      records[i].setLocalIdentity(records[i % 4].getLocalIdentity());
+    }
   }
 
   private FlowRecord nextRecord() {

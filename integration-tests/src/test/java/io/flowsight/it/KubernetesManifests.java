@@ -140,7 +140,7 @@ final class KubernetesManifests {
 
   /** The root pom's version: every image's tag. */
   static String projectVersion() throws IOException {
-    String pom = Files.readString(Repository.file("pom.xml"));
+    String pom = Files.readString(Repository.file("deploy").getParent().resolve("pom.xml"));
     Matcher m =
         Pattern.compile("<artifactId>flowsight-parent</artifactId>\\s*<version>([^<]+)</version>")
             .matcher(pom);

@@ -135,6 +135,29 @@ public final class IdentitySourceMain implements Runnable {
     return cli;
   }
 
+  /**
+   * What {@code kubernetes} would run with, from its arguments (after {@code kubernetes}) and
+   * {@code env}, read as {@link #run} reads them (flags, then {@code FLOWSIGHT_IDENTITY_*}, then
+   * the {@code --config} file), without running it: for deployment checks, such as the Kubernetes
+   * manifests' own ConfigMap.
+   *
+   * @throws ConfigException for a setting that is no option, or an unreadable config file
+   * @throws IllegalArgumentException for a bad value, naming the option
+   */
+  public static KubernetesSettings kubernetesSettings(String[] args, Map<String, String> env) {
+    String[] all = new String[args.length + 1];
+    all[0] = "kubernetes";
+    System.arraycopy(args, 0, all, 1, args.length);
+    CommandLine cli = commandLine();
+    SETTINGS.provideDefaults(cli, all, env);
+    CommandLine.ParseResult parsed = cli.parseArgs(all);
+    KubernetesCommand command = parsed.subcommand().commandSpec().commandLine().getCommand();
+    return new KubernetesSettings(command.config(), command.publish.config());
+  }
+
+  /** The Kubernetes source's settings and where it publishes. */
+  public record KubernetesSettings(KubernetesSourceConfig source, PublisherConfig publisher) {}
+
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
@@ -234,12 +257,15 @@ public final class IdentitySourceMain implements Runnable {
         description = "How long listing the cluster may take.")
     Duration startTimeout;
 
+    KubernetesSourceConfig config() {
+      return new KubernetesSourceConfig(
+          cluster, kubeconfig, context, nodeName, services, nodes, resync, startTimeout);
+    }
+
     @Override
     public Integer call() throws Exception {
       PublisherConfig publisher = publish.config();
-      KubernetesSourceConfig config =
-          new KubernetesSourceConfig(
-              cluster, kubeconfig, context, nodeName, services, nodes, resync, startTimeout);
+      KubernetesSourceConfig config = config();
       Logger log = LoggerFactory.getLogger(IdentitySourceMain.class);
       try (KubernetesClient client = config.newClient();
           KubernetesIdentitySource source =

@@ -1,6 +1,7 @@
 package io.flowsight.enrichment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -60,6 +61,43 @@ class IdentitySourceMainTest {
         .anyMatch(l -> l.matches("--poll-interval +PT5S  \\(file .*, key poll-interval\\)"))
         .anyMatch(l -> l.matches("--file +/etc/flowsight/identities.yaml  \\(flag\\)"))
         .anyMatch(l -> l.matches("--read-back-timeout +PT2M  \\(default\\)"));
+  }
+
+  @Test
+  void shouldGiveTheKubernetesSettingsAsTheCommandWouldRunWithThem() throws Exception {
+    Path config =
+        Files.writeString(dir.resolve("identity.properties"), "resync=5m\nservices=false\n");
+    IdentitySourceMain.KubernetesSettings settings =
+        IdentitySourceMain.kubernetesSettings(
+            new String[] {"--config", config.toString(), "--no-nodes"},
+            Map.of(
+                "FLOWSIGHT_IDENTITY_CLUSTER", "prod",
+                "FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092",
+                "FLOWSIGHT_IDENTITY_REGISTRY_URL", "http://registry:8081/apis/ccompat/v7",
+                // The environment wins over the file.
+                "FLOWSIGHT_IDENTITY_RESYNC", "1m"));
+
+    assertThat(settings.source().cluster()).isEqualTo("prod");
+    assertThat(settings.source().resync()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(settings.source().services()).isFalse();
+    assertThat(settings.source().nodes()).isFalse();
+    assertThat(settings.source().kubeconfig()).isNull();
+    assertThat(settings.source().startTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(settings.publisher().bootstrapServers()).isEqualTo("kafka-1:9092,kafka-2:9092");
+    assertThat(settings.publisher().topic()).isEqualTo("ip-identity-v1");
+
+    // A bad value fails as the command would, naming the option.
+    assertThatThrownBy(
+            () ->
+                IdentitySourceMain.kubernetesSettings(
+                    new String[0],
+                    Map.of(
+                        "FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS",
+                        "kafka-1:9092",
+                        "FLOWSIGHT_IDENTITY_REGISTRY_URL",
+                        "http://registry:8081/apis/ccompat/v7")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--cluster is missing");
   }
 
   @Test

@@ -25,7 +25,7 @@ import java.util.Optional;
  * by who held the IP at the flow's time, not by who holds it now.
  *
  * <p>Host-network pods share the node's IP: their flows are named by the node's identity ({@code
- * kubernetes-node}). Needs RBAC get/list/watch on pods and nodes.
+ * kubernetes-node}). Needs RBAC list and watch on pods and nodes (its informers never get).
  */
 public final class KubernetesLocalIdentityResolver implements LocalIdentityResolver {
 

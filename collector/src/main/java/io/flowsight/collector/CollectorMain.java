@@ -94,6 +94,7 @@ public final class CollectorMain {
     Properties adminProps = new Properties();
     adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     adminProps.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    adminProps.putAll(CollectorRuntime.adminProperties(config));
     try (Admin admin = Admin.create(adminProps)) {
       partitions =
           new TopicSetup(admin, config.replicationFactor())

@@ -4,13 +4,17 @@ import io.flowsight.collector.CollectorSettings;
 import io.flowsight.collector.Topics;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.KafkaSecurityOptions;
 import io.flowsight.settings.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,9 +29,15 @@ public final class CollectorOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_COLLECTOR_";
 
-  /** Variables with the prefix that the scripts use for themselves: not options. */
+  /**
+   * Variables with the prefix that are no options: the scripts' own, and the secrets read from the
+   * environment (never from a flag).
+   */
   static final Set<String> SCRIPT_VARIABLES =
-      Set.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL");
+      Stream.concat(
+              Stream.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL"),
+              KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream())
+          .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
       new Settings(
@@ -199,6 +209,12 @@ public final class CollectorOptions {
               + " comma-separated.")
   Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
+  /** The environment parsed from: secrets may come from it. */
+  private Map<String, String> env = Map.of();
+
+  /** Authentication and encryption of every Kafka client of the collector. */
+  @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
   /**
    * Parses {@code args} with defaults from the environment and the {@code --config} file (see
    * {@link Settings}).
@@ -207,7 +223,9 @@ public final class CollectorOptions {
    * @throws ConfigException for an unreadable config file
    */
   public static CollectorOptions parse(String[] args, Map<String, String> env) {
-    return SETTINGS.parse(new CollectorOptions(), args, env);
+    CollectorOptions options = SETTINGS.parse(new CollectorOptions(), args, env);
+    options.env = Map.copyOf(env);
+    return options;
   }
 
   /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
@@ -287,6 +305,10 @@ public final class CollectorOptions {
         throw SETTINGS.bad("--kafka-property", e.getKey() + "=" + e.getValue(), "use KEY=VALUE");
       }
     }
+    // Security first, so that a --kafka-property can still override any of it.
+    Map<String, String> clientProperties =
+        new LinkedHashMap<>(kafkaSecurity.clientProperties(SETTINGS, env));
+    clientProperties.putAll(kafkaProperties);
     Path dir =
         stateDir != null
             ? stateDir
@@ -313,6 +335,6 @@ public final class CollectorOptions {
         partitionCount,
         (short) replication,
         commit,
-        kafkaProperties);
+        clientProperties);
   }
 }

@@ -115,7 +115,8 @@ public final class SidecarMain {
                   config.registryUrl(),
                   config.topic(),
                   config.outputBuffer(),
-                  metrics);
+                  metrics,
+                  config.kafkaClientProperties());
           case STDOUT -> new StdoutSink(out);
         };
     Function<byte[], Identity> localIdentity;

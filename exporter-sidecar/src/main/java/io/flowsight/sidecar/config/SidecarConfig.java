@@ -4,6 +4,7 @@ import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The sidecar's settings, validated. Built by {@link SidecarOptions} from flags, environment
@@ -29,6 +30,8 @@ import java.time.Duration;
  * @param excluded connections not reported: both ends inside these blocks (none by default)
  * @param stateDir where a clean shutdown leaves the open connections' reported counters for the
  *     next run (so that a restart neither loses nor repeats a byte)
+ * @param kafkaClientProperties the producer's security ({@code --kafka-security-protocol} and the
+ *     rest): empty for plaintext
  */
 public record SidecarConfig(
     String observerId,
@@ -46,7 +49,12 @@ public record SidecarConfig(
     Identity localIdentity,
     Path identityFile,
     ExcludedTraffic excluded,
-    Path stateDir) {
+    Path stateDir,
+    Map<String, String> kafkaClientProperties) {
+
+  public SidecarConfig {
+    kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+  }
 
   /** Where the sidecar writes its records. */
   public enum Sink {

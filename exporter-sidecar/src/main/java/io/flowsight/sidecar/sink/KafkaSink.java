@@ -114,9 +114,23 @@ public final class KafkaSink implements FlowSink {
       String topic,
       int bufferRecords,
       SidecarMetrics metrics) {
+    this(bootstrapServers, registryUrl, topic, bufferRecords, metrics, Map.of());
+  }
+
+  /**
+   * @param clientProperties the producer's security ({@code security.protocol}, SASL, TLS stores),
+   *     applied over the sink's own producer settings
+   */
+  public KafkaSink(
+      String bootstrapServers,
+      String registryUrl,
+      String topic,
+      int bufferRecords,
+      SidecarMetrics metrics,
+      Map<String, String> clientProperties) {
     this(
         new KafkaProducer<>(
-            producerConfig(bootstrapServers),
+            producerConfig(bootstrapServers, clientProperties),
             new StringSerializer(),
             new AvroSerializer<FlowRecord>(
                 new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl)),
@@ -158,7 +172,8 @@ public final class KafkaSink implements FlowSink {
     sender.start();
   }
 
-  static Map<String, Object> producerConfig(String bootstrapServers) {
+  static Map<String, Object> producerConfig(
+      String bootstrapServers, Map<String, String> clientProperties) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "flowsight-sidecar");
@@ -178,6 +193,8 @@ public final class KafkaSink implements FlowSink {
     // No delivery deadline: a batch waits for the broker as long as it takes (an outage must not
     // turn into lost records); memory stays bounded by buffer.memory and IN_FLIGHT.
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+    // Security last: it concerns only how the producer connects, never what it sends.
+    config.putAll(clientProperties);
     return config;
   }
 

@@ -12,6 +12,7 @@ import io.flowsight.enrichment.source.kubernetes.KubernetesIdentitySource;
 import io.flowsight.enrichment.source.kubernetes.KubernetesSourceConfig;
 import io.flowsight.enrichment.source.statics.StaticIdentitySource;
 import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.KafkaSecurityOptions;
 import io.flowsight.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +91,7 @@ public final class IdentitySourceMain implements Runnable {
         return 0;
       }
       SETTINGS.provideDefaults(cli, args, env);
+      giveEnvironment(cli, env);
     } catch (ConfigException | CommandLine.ParameterException e) {
       cli.getErr().println("flowsight identity: " + e.getMessage());
       cli.getErr().flush();
@@ -105,7 +106,8 @@ public final class IdentitySourceMain implements Runnable {
   private static final Settings SETTINGS =
       new Settings(
           ENV_PREFIX,
-          Set.of(),
+          // The secrets, read from the environment (never from a flag).
+          KafkaSecurityOptions.secretVariables(ENV_PREFIX),
           // The variables of earlier versions, still read (with a warning).
           Map.of(
               "FLOWSIGHT_KAFKA_BOOTSTRAP", "--bootstrap-servers",
@@ -150,9 +152,22 @@ public final class IdentitySourceMain implements Runnable {
     System.arraycopy(args, 0, all, 1, args.length);
     CommandLine cli = commandLine();
     SETTINGS.provideDefaults(cli, all, env);
+    giveEnvironment(cli, env);
     CommandLine.ParseResult parsed = cli.parseArgs(all);
     KubernetesCommand command = parsed.subcommand().commandSpec().commandLine().getCommand();
     return new KubernetesSettings(command.config(), command.publish.config());
+  }
+
+  /** Each source's publishing options reads its secrets from {@code env}. */
+  private static void giveEnvironment(CommandLine cli, Map<String, String> env) {
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      Object command = sub.getCommand();
+      if (command instanceof KubernetesCommand k) {
+        k.publish.env = Map.copyOf(env);
+      } else if (command instanceof StaticCommand s) {
+        s.publish.env = Map.copyOf(env);
+      }
+    }
   }
 
   /** The Kubernetes source's settings and where it publishes. */
@@ -199,8 +214,24 @@ public final class IdentitySourceMain implements Runnable {
                 + " ${DEFAULT-VALUE}).")
     Duration readBackTimeout;
 
+    /** Authentication and encryption of the producer and of the read-back consumer. */
+    @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
+    /** The service's environment, where secrets may come from. */
+    Map<String, String> env = Map.of();
+
     PublisherConfig config() {
-      return new PublisherConfig(bootstrapServers, registryUrl, topic, Map.of(), readBackTimeout);
+      try {
+        return new PublisherConfig(
+            bootstrapServers,
+            registryUrl,
+            topic,
+            Map.copyOf(kafkaSecurity.clientProperties(SETTINGS, env)),
+            readBackTimeout);
+      } catch (ConfigException e) {
+        // Reported as every bad setting of a source is: exit status 2, the message naming it.
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
     }
   }
 

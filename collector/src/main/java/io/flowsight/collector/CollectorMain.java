@@ -84,7 +84,9 @@ public final class CollectorMain {
 
     SchemaRegistryClient registry;
     try {
-      registry = new SchemaRegistryClient(RegistrySerdeConfig.of(config.registryUrl()));
+      registry =
+          new SchemaRegistryClient(
+              RegistrySerdeConfig.of(config.registryUrl(), config.registryProperties()));
     } catch (SerdeException e) {
       err.println("flowsight collector: --registry-url: " + e.getMessage());
       return EXIT_CONFIG;

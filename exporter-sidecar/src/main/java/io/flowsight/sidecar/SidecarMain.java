@@ -116,7 +116,8 @@ public final class SidecarMain {
                   config.topic(),
                   config.outputBuffer(),
                   metrics,
-                  config.kafkaClientProperties());
+                  config.kafkaClientProperties(),
+                  config.registryClientProperties());
           case STDOUT -> new StdoutSink(out);
         };
     Function<byte[], Identity> localIdentity;

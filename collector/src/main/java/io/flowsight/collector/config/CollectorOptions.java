@@ -5,6 +5,7 @@ import io.flowsight.collector.Topics;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +37,9 @@ public final class CollectorOptions {
   static final Set<String> SCRIPT_VARIABLES =
       Stream.concat(
               Stream.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL"),
-              KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream())
+              Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
@@ -215,6 +218,9 @@ public final class CollectorOptions {
   /** Authentication and encryption of every Kafka client of the collector. */
   @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
 
+  /** Authentication and trust of the registry client. */
+  @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
   /**
    * Parses {@code args} with defaults from the environment and the {@code --config} file (see
    * {@link Settings}).
@@ -335,6 +341,7 @@ public final class CollectorOptions {
         partitionCount,
         (short) replication,
         commit,
-        clientProperties);
+        clientProperties,
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
   }
 }

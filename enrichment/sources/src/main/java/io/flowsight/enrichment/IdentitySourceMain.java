@@ -13,6 +13,7 @@ import io.flowsight.enrichment.source.kubernetes.KubernetesSourceConfig;
 import io.flowsight.enrichment.source.statics.StaticIdentitySource;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -24,6 +25,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -107,7 +110,10 @@ public final class IdentitySourceMain implements Runnable {
       new Settings(
           ENV_PREFIX,
           // The secrets, read from the environment (never from a flag).
-          KafkaSecurityOptions.secretVariables(ENV_PREFIX),
+          Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream())
+              .collect(Collectors.toUnmodifiableSet()),
           // The variables of earlier versions, still read (with a warning).
           Map.of(
               "FLOWSIGHT_KAFKA_BOOTSTRAP", "--bootstrap-servers",
@@ -217,6 +223,9 @@ public final class IdentitySourceMain implements Runnable {
     /** Authentication and encryption of the producer and of the read-back consumer. */
     @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
 
+    /** Authentication and trust of the registry client. */
+    @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
     /** The service's environment, where secrets may come from. */
     Map<String, String> env = Map.of();
 
@@ -227,7 +236,8 @@ public final class IdentitySourceMain implements Runnable {
             registryUrl,
             topic,
             Map.copyOf(kafkaSecurity.clientProperties(SETTINGS, env)),
-            readBackTimeout);
+            readBackTimeout,
+            registrySecurity.clientProperties(SETTINGS, env, registryUrl));
       } catch (ConfigException e) {
         // Reported as every bad setting of a source is: exit status 2, the message naming it.
         throw new IllegalArgumentException(e.getMessage(), e);

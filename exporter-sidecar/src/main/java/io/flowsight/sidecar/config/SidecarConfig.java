@@ -32,6 +32,8 @@ import java.util.Map;
  *     next run (so that a restart neither loses nor repeats a byte)
  * @param kafkaClientProperties the producer's security ({@code --kafka-security-protocol} and the
  *     rest): empty for plaintext
+ * @param registryClientProperties the registry client's authentication and trust ({@code
+ *     --registry-username} and the rest), in the registry serde's keys: empty by default
  */
 public record SidecarConfig(
     String observerId,
@@ -50,10 +52,32 @@ public record SidecarConfig(
     Path identityFile,
     ExcludedTraffic excluded,
     Path stateDir,
-    Map<String, String> kafkaClientProperties) {
+    Map<String, String> kafkaClientProperties,
+    Map<String, String> registryClientProperties) {
 
   public SidecarConfig {
     kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+    registryClientProperties = Map.copyOf(registryClientProperties);
+  }
+
+  /** Never the secrets of the client properties. */
+  @Override
+  public String toString() {
+    return "SidecarConfig[observerId="
+        + observerId
+        + ", sink="
+        + sink
+        + ", bootstrapServers="
+        + bootstrapServers
+        + ", registryUrl="
+        + registryUrl
+        + ", topic="
+        + topic
+        + ", kafkaClientProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(kafkaClientProperties)
+        + ", registryClientProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(registryClientProperties)
+        + "]";
   }
 
   /** Where the sidecar writes its records. */

@@ -4,6 +4,7 @@ import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import io.flowsight.sidecar.bpf.BpfObject;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
@@ -44,7 +45,9 @@ public final class SidecarOptions {
   static final Set<String> SCRIPT_VARIABLES =
       Stream.concat(
               Stream.of("FLOWSIGHT_SIDECAR_METRICS_PORT", "FLOWSIGHT_SIDECAR_METRICS_URL"),
-              KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream())
+              Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
@@ -194,6 +197,9 @@ public final class SidecarOptions {
   /** Authentication and encryption of the producer. */
   @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
 
+  /** Authentication and trust of the registry client. */
+  @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
   /** The environment parsed from: secrets may come from it. */
   private Map<String, String> env = Map.of();
 
@@ -301,7 +307,8 @@ public final class SidecarOptions {
         identityFile,
         ExcludedTraffic.of(excluded),
         stateDirValue,
-        kafkaSecurity.clientProperties(SETTINGS, env));
+        kafkaSecurity.clientProperties(SETTINGS, env),
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
   }
 
   private Identity identity() {

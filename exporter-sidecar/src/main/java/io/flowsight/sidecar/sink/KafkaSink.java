@@ -114,12 +114,14 @@ public final class KafkaSink implements FlowSink {
       String topic,
       int bufferRecords,
       SidecarMetrics metrics) {
-    this(bootstrapServers, registryUrl, topic, bufferRecords, metrics, Map.of());
+    this(bootstrapServers, registryUrl, topic, bufferRecords, metrics, Map.of(), Map.of());
   }
 
   /**
    * @param clientProperties the producer's security ({@code security.protocol}, SASL, TLS stores),
    *     applied over the sink's own producer settings
+   * @param registryProperties the registry client's authentication and trust ({@link
+   *     io.flowsight.schemas.serde.RegistryTransport}'s keys)
    */
   public KafkaSink(
       String bootstrapServers,
@@ -127,13 +129,14 @@ public final class KafkaSink implements FlowSink {
       String topic,
       int bufferRecords,
       SidecarMetrics metrics,
-      Map<String, String> clientProperties) {
+      Map<String, String> clientProperties,
+      Map<String, String> registryProperties) {
     this(
         new KafkaProducer<>(
             producerConfig(bootstrapServers, clientProperties),
             new StringSerializer(),
             new AvroSerializer<FlowRecord>(
-                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl)),
+                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl, registryProperties)),
                 false,
                 schema -> {
                   FlowRecordWriter fast = FlowRecordWriter.forSchema(schema);

@@ -233,7 +233,10 @@ public final class KafkaSecurityOptions {
         (k, v) ->
             out.put(
                 k,
-                k.endsWith(".password") || k.equals("sasl.jaas.config")
+                k.endsWith(".password")
+                        || k.equals("sasl.jaas.config")
+                        || k.equals("basic.auth.user.info")
+                        || k.equals("bearer.auth.token")
                     ? SECRET
                     : String.valueOf(v)));
     return out;
@@ -257,7 +260,7 @@ public final class KafkaSecurityOptions {
     return p;
   }
 
-  private static String secret(
+  static String secret(
       Settings settings,
       Map<String, String> env,
       String fileOption,
@@ -279,7 +282,7 @@ public final class KafkaSecurityOptions {
     return value;
   }
 
-  private static String optionalSecret(
+  static String optionalSecret(
       Settings settings,
       Map<String, String> env,
       String fileOption,
@@ -324,7 +327,7 @@ public final class KafkaSecurityOptions {
     return settings.envName("--" + suffix.toLowerCase(Locale.ROOT).replace('_', '-'));
   }
 
-  private static String storeType(Settings settings, String option, Path path, boolean pemAllowed) {
+  static String storeType(Settings settings, String option, Path path, boolean pemAllowed) {
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".p12") || name.endsWith(".pfx")) {
       return "PKCS12";
@@ -342,13 +345,13 @@ public final class KafkaSecurityOptions {
             + (pemAllowed ? ", .pem or .crt (PEM certificates)" : ""));
   }
 
-  private static void readable(Settings settings, String option, Path path) {
+  static void readable(Settings settings, String option, Path path) {
     if (!Files.isReadable(path)) {
       throw settings.bad(option, path.toString(), "no such readable file");
     }
   }
 
-  private static String nonBlank(String value) {
+  static String nonBlank(String value) {
     return value == null || value.isBlank() ? null : value.trim();
   }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -112,6 +113,11 @@ public final class CollectorMain {
         return EXIT_TOPICS;
       }
     } catch (TopicSetup.TopicException e) {
+      Optional<String> refused = CollectorOptions.refusal(e);
+      if (refused.isPresent()) {
+        err.println("flowsight collector: " + refused.get());
+        return EXIT_CONFIG;
+      }
       err.println(
           "flowsight collector: "
               + e.getMessage()

@@ -234,6 +234,14 @@ public final class CollectorOptions {
     return options;
   }
 
+  /**
+   * What to fix when {@code failure} is the broker refusing the collector's credentials or its TLS
+   * handshake, naming the settings ({@link KafkaSecurityOptions#refusal}); empty otherwise.
+   */
+  public static java.util.Optional<String> refusal(Throwable failure) {
+    return KafkaSecurityOptions.refusal(failure, SETTINGS);
+  }
+
   /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
   public static String describe(String[] args, Map<String, String> env) {
     return SETTINGS.describe(new CollectorOptions(), args, env);

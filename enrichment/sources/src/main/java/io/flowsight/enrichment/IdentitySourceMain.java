@@ -133,6 +133,13 @@ public final class IdentitySourceMain implements Runnable {
                 "flowsight identity " + commandLine.getCommandName() + ": " + e.getMessage());
             return BAD_USAGE;
           }
+          // Credentials the broker refuses are a setting to fix, not a failure to retry.
+          var refused = KafkaSecurityOptions.refusal(e, SETTINGS);
+          if (refused.isPresent()) {
+            err.println(
+                "flowsight identity " + commandLine.getCommandName() + ": " + refused.get());
+            return BAD_USAGE;
+          }
           err.println(
               "flowsight identity "
                   + commandLine.getCommandName()

@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import picocli.CommandLine.Option;
 
 /**
@@ -224,6 +227,32 @@ public final class KafkaSecurityOptions {
       }
     }
     return out;
+  }
+
+  /**
+   * What to fix when {@code failure} (or one of its causes) is the broker refusing this client's
+   * credentials or the TLS handshake failing: the message names the settings; empty for any other
+   * failure.
+   */
+  public static Optional<String> refusal(Throwable failure, Settings settings) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SaslAuthenticationException) {
+        return Optional.of(
+            "the broker refused the SASL credentials ("
+                + t.getMessage()
+                + "): check --kafka-sasl-username, --kafka-sasl-mechanism and the password in"
+                + " --kafka-sasl-password-file or "
+                + variableOf(settings, SASL_PASSWORD));
+      }
+      if (t instanceof SslAuthenticationException) {
+        return Optional.of(
+            "the TLS handshake with the broker failed ("
+                + t.getMessage()
+                + "): check --kafka-ssl-truststore (the CA that signed the broker's certificate)"
+                + " and that the broker's certificate names the host of --bootstrap-servers");
+      }
+    }
+    return Optional.empty();
   }
 
   /** {@code properties} with every secret's value replaced by {@link #SECRET}, for logs. */

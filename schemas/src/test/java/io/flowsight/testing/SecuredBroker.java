@@ -3,9 +3,7 @@ package io.flowsight.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -63,16 +61,11 @@ public final class SecuredBroker implements AutoCloseable {
   public static SecuredBroker start(Path dir) throws Exception {
     Path script = findStackScript();
     Requirements.require(script != null, "deploy/local/stack (run from the repository)");
-    Requirements.require(
-        new ProcessBuilder("keytool", "-help").start().waitFor() == 0,
-        "keytool (a JDK) on the PATH, to make the test certificates");
     int port =
         Integer.parseInt(
             System.getenv().getOrDefault("FLOWSIGHT_TEST_SECURED_KAFKA_PORT", "29292"));
-    Path certs = Files.createDirectories(dir.resolve("certs"));
-    String storePassword = randomSecret();
-    makeCertificates(certs, storePassword);
-    String password = randomSecret();
+    TestCertificates certs = TestCertificates.make(dir.resolve("certs"));
+    String password = TestCertificates.randomSecret();
     Path passwordFile = Files.writeString(dir.resolve("kafka-password"), password + "\n");
     Path extra =
         Files.writeString(
@@ -94,13 +87,12 @@ public final class SecuredBroker implements AutoCloseable {
                 "sasl.enabled.mechanisms=SCRAM-SHA-512",
                 "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
                     + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-                "ssl.keystore.location=" + certs.resolve("broker.p12"),
+                "ssl.keystore.location=" + certs.serverP12(),
                 "ssl.keystore.type=PKCS12",
-                "ssl.keystore.password=" + storePassword,
+                "ssl.keystore.password=" + certs.storePassword(),
                 ""));
     SecuredBroker broker =
-        new SecuredBroker(
-            script, dir.resolve("home"), port, certs.resolve("ca.pem"), passwordFile, password);
+        new SecuredBroker(script, dir.resolve("home"), port, certs.caPem(), passwordFile, password);
     int status = broker.stack("start", Map.of("FLOWSIGHT_KAFKA_EXTRA_CONFIG", extra.toString()));
     if (status != 0) {
       broker.close();
@@ -175,135 +167,6 @@ public final class SecuredBroker implements AutoCloseable {
     }
   }
 
-  private static void makeCertificates(Path certs, String storePassword) throws Exception {
-    keytool(
-        certs,
-        storePassword,
-        "-genkeypair",
-        "-alias",
-        "ca",
-        "-dname",
-        "CN=flowsight-test-ca",
-        "-ext",
-        "bc:c",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        "ca.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-    keytool(
-        certs,
-        storePassword,
-        "-genkeypair",
-        "-alias",
-        "broker",
-        "-dname",
-        "CN=localhost",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        "broker.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-    keytool(
-        certs,
-        storePassword,
-        "-certreq",
-        "-alias",
-        "broker",
-        "-keystore",
-        "broker.p12",
-        "-storepass:env",
-        "STORE_PASSWORD",
-        "-file",
-        "broker.csr");
-    keytool(
-        certs,
-        storePassword,
-        "-gencert",
-        "-alias",
-        "ca",
-        "-keystore",
-        "ca.p12",
-        "-storepass:env",
-        "STORE_PASSWORD",
-        "-infile",
-        "broker.csr",
-        "-outfile",
-        "broker.crt",
-        "-rfc",
-        "-validity",
-        "2",
-        "-ext",
-        "SAN=ip:127.0.0.1,dns:localhost");
-    keytool(
-        certs,
-        storePassword,
-        "-exportcert",
-        "-alias",
-        "ca",
-        "-keystore",
-        "ca.p12",
-        "-storepass:env",
-        "STORE_PASSWORD",
-        "-rfc",
-        "-file",
-        "ca.pem");
-    // The broker's keystore holds its certificate chain: the CA first, then the signed reply.
-    keytool(
-        certs,
-        storePassword,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-file",
-        "ca.pem",
-        "-keystore",
-        "broker.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-    keytool(
-        certs,
-        storePassword,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "broker",
-        "-file",
-        "broker.crt",
-        "-keystore",
-        "broker.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-  }
-
-  private static void keytool(Path dir, String storePassword, String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("keytool"));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-    builder.environment().put("STORE_PASSWORD", storePassword);
-    builder.redirectErrorStream(true);
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes());
-    if (process.waitFor() != 0) {
-      throw new IllegalStateException("keytool " + args[0] + " failed: " + output);
-    }
-  }
-
   private int stack(String command, Map<String, String> more) {
     ProcessBuilder builder = new ProcessBuilder(List.of(script.toString(), command, "kafka"));
     Map<String, String> env = builder.environment();
@@ -328,12 +191,6 @@ public final class SecuredBroker implements AutoCloseable {
       Thread.currentThread().interrupt();
       return -1;
     }
-  }
-
-  private static String randomSecret() {
-    byte[] bytes = new byte[12];
-    new SecureRandom().nextBytes(bytes);
-    return HexFormat.of().formatHex(bytes);
   }
 
   private static Path findStackScript() {

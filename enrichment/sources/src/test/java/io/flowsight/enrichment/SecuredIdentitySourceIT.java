@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.SecuredBroker;
+import io.flowsight.testing.SecuredRegistry;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The static identity source, as its own process, publishing to a broker that takes only SASL_SSL
- * (SCRAM-SHA-512 over TLS with a CA made by the test): the events arrive, the password is read from
- * a file and never shows on the process's command line, and a wrong password is a clear error
- * naming the settings.
+ * (SCRAM-SHA-512 over TLS with a CA made by the test) and registering its schema with the registry
+ * behind TLS and basic authentication (nginx): the events arrive, the passwords are read from files
+ * and never show on the process's command line, and a wrong password is a clear error naming the
+ * settings.
  */
 @ExtendWith(LocalStackExtension.class)
 class SecuredIdentitySourceIT {
@@ -56,16 +59,34 @@ class SecuredIdentitySourceIT {
     String topic = "secured-identities-" + UUID.randomUUID();
     Path file = identities();
 
-    Process process = start(stack, topic, file, broker.passwordFile());
-    String cmdline =
-        Files.readString(Path.of("/proc/" + process.pid() + "/cmdline")).replace('\0', ' ');
-    boolean exited = process.waitFor(2, TimeUnit.MINUTES);
+    Process process;
+    String cmdline;
+    String registryPassword;
+    try (SecuredRegistry registry =
+        SecuredRegistry.start(dir.resolve("registry-ok"), upstream(stack))) {
+      process =
+          start(
+              registryOptions(registry, registry.passwordFile()),
+              topic,
+              file,
+              broker.passwordFile());
+      cmdline = Files.readString(Path.of("/proc/" + process.pid() + "/cmdline")).replace('\0', ' ');
+      assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+      registryPassword = registry.password();
+    }
+    assertThat(cmdline).doesNotContain(registryPassword);
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
-    assertThat(cmdline).contains("--kafka-sasl-password-file").doesNotContain(broker.password());
-    assertThat(exited).as(output).isTrue();
+    assertThat(cmdline)
+        .contains("--kafka-sasl-password-file")
+        .contains("--registry-password-file")
+        .contains("--registry-url https://")
+        .doesNotContain(broker.password());
     assertThat(process.exitValue()).as(output).isZero();
-    assertThat(output).contains("published 2 events to " + topic).doesNotContain(broker.password());
+    assertThat(output)
+        .contains("published 2 events to " + topic)
+        .doesNotContain(broker.password())
+        .doesNotContain(registryPassword);
     assertThat(keys(topic, 2)).containsExactly("10.77.0.1", "10.77.0.2");
   }
 
@@ -74,7 +95,8 @@ class SecuredIdentitySourceIT {
     String topic = "secured-identities-" + UUID.randomUUID();
     Path wrong = Files.writeString(dir.resolve("wrong-password"), "not-the-password\n");
 
-    Process process = start(stack, topic, identities(), wrong);
+    Process process =
+        start(List.of("--registry-url", stack.registryUrl()), topic, identities(), wrong);
     boolean exited = process.waitFor(2, TimeUnit.MINUTES);
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
@@ -84,6 +106,43 @@ class SecuredIdentitySourceIT {
         .contains("flowsight identity static: the broker refused the SASL credentials")
         .contains("check --kafka-sasl-username, --kafka-sasl-mechanism and the password in")
         .contains("--kafka-sasl-password-file or FLOWSIGHT_IDENTITY_KAFKA_SASL_PASSWORD");
+  }
+
+  @Test
+  void shouldNameTheSettingsWhenTheRegistryRefusesThePassword(LocalStack stack) throws Exception {
+    String topic = "secured-identities-" + UUID.randomUUID();
+    Path wrong = Files.writeString(dir.resolve("wrong-registry-password"), "not-the-password\n");
+
+    Process process;
+    try (SecuredRegistry registry =
+        SecuredRegistry.start(dir.resolve("registry-wrong"), upstream(stack))) {
+      process = start(registryOptions(registry, wrong), topic, identities(), broker.passwordFile());
+      assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    }
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(process.exitValue()).as(output).isNotZero();
+    assertThat(output)
+        .contains(
+            "HTTP 401: the registry does not accept the credentials: check --registry-username")
+        .contains("--registry-password-file");
+  }
+
+  private static String upstream(LocalStack stack) {
+    URI registry = URI.create(stack.registryUrl());
+    return registry.getScheme() + "://" + registry.getAuthority();
+  }
+
+  private static List<String> registryOptions(SecuredRegistry registry, Path passwordFile) {
+    return List.of(
+        "--registry-url",
+        registry.registryUrl(),
+        "--registry-username",
+        SecuredRegistry.USER,
+        "--registry-password-file",
+        passwordFile.toString(),
+        "--registry-truststore",
+        registry.truststore().toString());
   }
 
   private static Path identities() throws Exception {
@@ -98,8 +157,8 @@ class SecuredIdentitySourceIT {
         """);
   }
 
-  private static Process start(LocalStack stack, String topic, Path file, Path passwordFile)
-      throws Exception {
+  private static Process start(
+      List<String> registryOptions, String topic, Path file, Path passwordFile) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command =
         new ArrayList<>(
@@ -117,8 +176,6 @@ class SecuredIdentitySourceIT {
                 topic,
                 "--bootstrap-servers",
                 broker.bootstrapServers(),
-                "--registry-url",
-                stack.registryUrl(),
                 "--read-back-timeout",
                 "30s",
                 "--kafka-security-protocol",
@@ -129,6 +186,7 @@ class SecuredIdentitySourceIT {
                 passwordFile.toString(),
                 "--kafka-ssl-truststore",
                 broker.truststore().toString()));
+    command.addAll(registryOptions);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // Only what the test gives: no FLOWSIGHT_IDENTITY_* of the developer's shell.
     builder.environment().keySet().removeIf(k -> k.startsWith("FLOWSIGHT_IDENTITY_"));

@@ -274,10 +274,11 @@ public final class SchemaRegistryClient implements WriterSchemas {
               + ": HTTP "
               + response.statusCode()
               + (config.transport().authorization() == null
-                  ? ": the registry requires credentials: set the registry user and password"
-                      + " (or token)"
-                  : ": the registry does not accept the credentials: check the registry user"
-                      + " and password (or token)"));
+                  ? ": the registry requires credentials: set --registry-username and"
+                      + " --registry-password-file (or --registry-token-file)"
+                  : ": the registry does not accept the credentials: check --registry-username"
+                      + " and the password in --registry-password-file (or the token in"
+                      + " --registry-token-file) and their environment variables"));
     }
     return new SerdeException(
         Reason.REGISTRY_ERROR,

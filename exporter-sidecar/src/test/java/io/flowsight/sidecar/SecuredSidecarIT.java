@@ -19,7 +19,9 @@ import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.Requirements;
 import io.flowsight.testing.SecuredBroker;
+import io.flowsight.testing.SecuredRegistry;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kernel to a broker that takes only SASL_SSL (SCRAM-SHA-512 over TLS, certificates made by the
- * test): the records of a real connection, sent with the password from the sidecar's environment,
- * read back byte for byte.
+ * test), the schema registered through the registry behind TLS and basic authentication (nginx):
+ * the records of a real connection, sent with the Kafka password from the sidecar's environment and
+ * the registry's from a file, read back byte for byte.
  */
 @ExtendWith(LocalStackExtension.class)
 class SecuredSidecarIT {
@@ -64,6 +67,17 @@ class SecuredSidecarIT {
   @Test
   void shouldProduceTheRecordsOfAConnectionOverSaslSsl(LocalStack stack) throws Exception {
     String topic = stack.uniqueTopic("secured-flows-raw-v1");
+    URI plainRegistry = URI.create(stack.registryUrl());
+    try (SecuredRegistry registry =
+        SecuredRegistry.start(
+            dir.resolve("registry"),
+            plainRegistry.getScheme() + "://" + plainRegistry.getAuthority())) {
+      produceAndCheck(stack, topic, registry);
+    }
+  }
+
+  private void produceAndCheck(LocalStack stack, String topic, SecuredRegistry registry)
+      throws Exception {
     SidecarConfig config =
         SidecarOptions.parse(
                 new String[] {
@@ -76,7 +90,13 @@ class SecuredSidecarIT {
                   "--kafka-ssl-truststore",
                   broker.truststore().toString(),
                   "--registry-url",
-                  stack.registryUrl(),
+                  registry.registryUrl(),
+                  "--registry-username",
+                  SecuredRegistry.USER,
+                  "--registry-password-file",
+                  registry.passwordFile().toString(),
+                  "--registry-truststore",
+                  registry.truststore().toString(),
                   "--topic",
                   topic,
                   "--poll-interval",

@@ -262,8 +262,11 @@ public final class KafkaSink implements FlowSink {
     try {
       producer.send(producerRecord, new Delivery(slot, record));
     } catch (SerdeException e) {
+      // Refused credentials too: the records are held (and the reason logged once a minute)
+      // rather than each one lost and logged.
       if (e.reason() == SerdeException.Reason.REGISTRY_UNREACHABLE
-          || e.reason() == SerdeException.Reason.REGISTRY_ERROR) {
+          || e.reason() == SerdeException.Reason.REGISTRY_ERROR
+          || e.reason() == SerdeException.Reason.REGISTRY_REFUSED) {
         retrying("registry", e);
         pause(REGISTRY_RETRY_MS);
         return false;

@@ -267,7 +267,7 @@ public final class SchemaRegistryClient implements WriterSchemas {
     if (response.statusCode() == 401 || response.statusCode() == 403) {
       // Not a registry fault: the credentials are wrong or missing, a setting to fix.
       return new SerdeException(
-          Reason.BAD_CONFIGURATION,
+          Reason.REGISTRY_REFUSED,
           operation
               + " refused at "
               + config.registryUrl()

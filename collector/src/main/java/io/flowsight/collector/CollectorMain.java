@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -84,7 +85,9 @@ public final class CollectorMain {
 
     SchemaRegistryClient registry;
     try {
-      registry = new SchemaRegistryClient(RegistrySerdeConfig.of(config.registryUrl()));
+      registry =
+          new SchemaRegistryClient(
+              RegistrySerdeConfig.of(config.registryUrl(), config.registryProperties()));
     } catch (SerdeException e) {
       err.println("flowsight collector: --registry-url: " + e.getMessage());
       return EXIT_CONFIG;
@@ -94,6 +97,7 @@ public final class CollectorMain {
     Properties adminProps = new Properties();
     adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     adminProps.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    adminProps.putAll(CollectorRuntime.adminProperties(config));
     try (Admin admin = Admin.create(adminProps)) {
       partitions =
           new TopicSetup(admin, config.replicationFactor())
@@ -109,6 +113,11 @@ public final class CollectorMain {
         return EXIT_TOPICS;
       }
     } catch (TopicSetup.TopicException e) {
+      Optional<String> refused = CollectorOptions.refusal(e);
+      if (refused.isPresent()) {
+        err.println("flowsight collector: " + refused.get());
+        return EXIT_CONFIG;
+      }
       err.println(
           "flowsight collector: "
               + e.getMessage()

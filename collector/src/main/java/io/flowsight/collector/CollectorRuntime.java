@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -59,6 +61,33 @@ public final class CollectorRuntime {
     p.put(DeadLetterProductionExceptionHandler.DEAD_LETTER_TOPIC, c.deadLetterTopic());
     c.kafkaProperties().forEach(p::put);
     return p;
+  }
+
+  /**
+   * The properties of the collector's own admin client (it creates and checks the topics before the
+   * streams start): of the client properties ({@code --kafka-security-protocol} and the rest, and
+   * {@code --kafka-property}), those an admin client knows, so that it connects as the stream
+   * threads do; {@code admin.}-prefixed ones win, as in Kafka Streams.
+   */
+  public static Map<String, Object> adminProperties(CollectorConfig c) {
+    Set<String> known = AdminClientConfig.configNames();
+    Map<String, Object> out = new HashMap<>();
+    c.kafkaProperties()
+        .forEach(
+            (k, v) -> {
+              if (known.contains(k)) {
+                out.put(k, v);
+              }
+            });
+    c.kafkaProperties()
+        .forEach(
+            (k, v) -> {
+              String name = k.substring(StreamsConfig.ADMIN_CLIENT_PREFIX.length());
+              if (k.startsWith(StreamsConfig.ADMIN_CLIENT_PREFIX) && known.contains(name)) {
+                out.put(name, v);
+              }
+            });
+    return out;
   }
 
   /**

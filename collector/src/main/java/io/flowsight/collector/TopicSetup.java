@@ -31,6 +31,10 @@ public final class TopicSetup {
     public TopicException(String message) {
       super(message);
     }
+
+    public TopicException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   private final Admin admin;
@@ -109,7 +113,8 @@ public final class TopicSetup {
         counts.put(topic, d.partitions().size());
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-          throw new TopicException("cannot describe topic " + topic + ": " + e.getCause());
+          throw new TopicException(
+              "cannot describe topic " + topic + ": " + e.getCause(), e.getCause());
         }
       } catch (TimeoutException e) {
         throw new TopicException(
@@ -129,7 +134,8 @@ public final class TopicSetup {
         log.info("created topic {} with {} partitions", topic.name(), topic.numPartitions());
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof TopicExistsException)) {
-          throw new TopicException("cannot create topic " + topic.name() + ": " + e.getCause());
+          throw new TopicException(
+              "cannot create topic " + topic.name() + ": " + e.getCause(), e.getCause());
         }
         // Another instance created it at the same time.
       } catch (TimeoutException e) {

@@ -115,7 +115,9 @@ public final class SidecarMain {
                   config.registryUrl(),
                   config.topic(),
                   config.outputBuffer(),
-                  metrics);
+                  metrics,
+                  config.kafkaClientProperties(),
+                  config.registryClientProperties());
           case STDOUT -> new StdoutSink(out);
         };
     Function<byte[], Identity> localIdentity;

@@ -520,7 +520,7 @@ public final class IngestProcessor implements Processor<byte[], byte[], String, 
   /** A registry that cannot be reached is not a bad record: fail, and retry after a restart. */
   private static void rethrowIfInfrastructure(SerdeException e) {
     switch (e.reason()) {
-      case REGISTRY_UNREACHABLE, REGISTRY_ERROR, BAD_CONFIGURATION -> throw e;
+      case REGISTRY_UNREACHABLE, REGISTRY_ERROR, REGISTRY_REFUSED, BAD_CONFIGURATION -> throw e;
       default -> {
         // The record itself is bad.
       }

@@ -33,7 +33,10 @@ import java.util.Map;
  *     ({@code --replication-factor})
  * @param commitInterval how often processing commits (a transaction with exactly-once): the latency
  *     added at each repartition hop ({@code --commit-interval})
- * @param kafkaProperties more Kafka Streams / client properties ({@code --kafka-property})
+ * @param kafkaProperties Kafka client security ({@code --kafka-security-protocol} and the rest),
+ *     then more Kafka Streams / client properties ({@code --kafka-property})
+ * @param registryProperties the registry client's authentication and trust ({@code
+ *     --registry-username} and the rest), in the registry serde's keys
  */
 public record CollectorConfig(
     String bootstrapServers,
@@ -57,10 +60,28 @@ public record CollectorConfig(
     int partitions,
     short replicationFactor,
     Duration commitInterval,
-    Map<String, String> kafkaProperties) {
+    Map<String, String> kafkaProperties,
+    Map<String, String> registryProperties) {
 
   public CollectorConfig {
     kafkaProperties = Map.copyOf(kafkaProperties);
+    registryProperties = Map.copyOf(registryProperties);
+  }
+
+  /** Never the secrets of the client properties. */
+  @Override
+  public String toString() {
+    return "CollectorConfig[bootstrapServers="
+        + bootstrapServers
+        + ", registryUrl="
+        + registryUrl
+        + ", applicationId="
+        + applicationId
+        + ", kafkaProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(kafkaProperties)
+        + ", registryProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(registryProperties)
+        + "]";
   }
 
   /** The topology's settings, for input topics of {@code inputPartitions} partitions. */

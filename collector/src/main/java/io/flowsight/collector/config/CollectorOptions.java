@@ -4,13 +4,18 @@ import io.flowsight.collector.CollectorSettings;
 import io.flowsight.collector.Topics;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,9 +30,17 @@ public final class CollectorOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_COLLECTOR_";
 
-  /** Variables with the prefix that the scripts use for themselves: not options. */
+  /**
+   * Variables with the prefix that are no options: the scripts' own, and the secrets read from the
+   * environment (never from a flag).
+   */
   static final Set<String> SCRIPT_VARIABLES =
-      Set.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL");
+      Stream.concat(
+              Stream.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL"),
+              Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
+          .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
       new Settings(
@@ -199,6 +212,15 @@ public final class CollectorOptions {
               + " comma-separated.")
   Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
+  /** The environment parsed from: secrets may come from it. */
+  private Map<String, String> env = Map.of();
+
+  /** Authentication and encryption of every Kafka client of the collector. */
+  @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
+  /** Authentication and trust of the registry client. */
+  @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
   /**
    * Parses {@code args} with defaults from the environment and the {@code --config} file (see
    * {@link Settings}).
@@ -207,7 +229,17 @@ public final class CollectorOptions {
    * @throws ConfigException for an unreadable config file
    */
   public static CollectorOptions parse(String[] args, Map<String, String> env) {
-    return SETTINGS.parse(new CollectorOptions(), args, env);
+    CollectorOptions options = SETTINGS.parse(new CollectorOptions(), args, env);
+    options.env = Map.copyOf(env);
+    return options;
+  }
+
+  /**
+   * What to fix when {@code failure} is the broker refusing the collector's credentials or its TLS
+   * handshake, naming the settings ({@link KafkaSecurityOptions#refusal}); empty otherwise.
+   */
+  public static java.util.Optional<String> refusal(Throwable failure) {
+    return KafkaSecurityOptions.refusal(failure, SETTINGS);
   }
 
   /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
@@ -287,6 +319,10 @@ public final class CollectorOptions {
         throw SETTINGS.bad("--kafka-property", e.getKey() + "=" + e.getValue(), "use KEY=VALUE");
       }
     }
+    // Security first, so that a --kafka-property can still override any of it.
+    Map<String, String> clientProperties =
+        new LinkedHashMap<>(kafkaSecurity.clientProperties(SETTINGS, env));
+    clientProperties.putAll(kafkaProperties);
     Path dir =
         stateDir != null
             ? stateDir
@@ -313,6 +349,7 @@ public final class CollectorOptions {
         partitionCount,
         (short) replication,
         commit,
-        kafkaProperties);
+        clientProperties,
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
   }
 }

@@ -3,11 +3,16 @@ package io.flowsight.collector.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flowsight.collector.CollectorRuntime;
 import io.flowsight.collector.CollectorSettings;
 import io.flowsight.settings.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CollectorOptionsTest {
 
@@ -66,5 +71,55 @@ class CollectorOptionsTest {
         .hasMessageContaining("--registry-url");
     assertThatThrownBy(() -> parse(Map.of(), "--identity-topic=flows-raw-v1"))
         .hasMessageContaining("--identity-topic");
+  }
+
+  @Test
+  void shouldGiveTheSecurityToTheStreamThreadsAndTheAdminClient(@TempDir Path dir)
+      throws Exception {
+    Path trust = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    CollectorConfig c =
+        parse(
+            Map.of("FLOWSIGHT_COLLECTOR_KAFKA_SASL_PASSWORD", "s3cret"),
+            "--kafka-security-protocol=SASL_SSL",
+            "--kafka-sasl-username=collector",
+            "--kafka-ssl-truststore=" + trust,
+            "--kafka-property=session.timeout.ms=10000");
+    String jaas =
+        "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            + " username=\"collector\" password=\"s3cret\";";
+
+    // Unprefixed, Kafka Streams gives them to its producers, consumers and restore consumers.
+    Properties streams = CollectorRuntime.streamsProperties(c);
+    assertThat(streams)
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+        .containsEntry("sasl.jaas.config", jaas)
+        .containsEntry("ssl.truststore.location", trust.toString())
+        .containsEntry("ssl.truststore.type", "PEM");
+    assertThat(CollectorRuntime.adminProperties(c))
+        .containsOnly(
+            Map.entry("security.protocol", "SASL_SSL"),
+            Map.entry("sasl.mechanism", "SCRAM-SHA-512"),
+            Map.entry("sasl.jaas.config", jaas),
+            Map.entry("ssl.truststore.location", trust.toString()),
+            Map.entry("ssl.truststore.type", "PEM"));
+  }
+
+  @Test
+  void shouldNotPrintTheSecretsAndNotWarnOfTheirVariables() {
+    String described =
+        CollectorOptions.describe(
+            new String[] {"--kafka-security-protocol=SASL_SSL", "--kafka-sasl-username=c"},
+            Map.of("FLOWSIGHT_COLLECTOR_KAFKA_SASL_PASSWORD", "s3cret"));
+    assertThat(described).contains("--kafka-security-protocol").doesNotContain("s3cret");
+  }
+
+  @Test
+  void shouldNameTheMissingPassword() {
+    assertThatThrownBy(
+            () -> parse(Map.of(), "--kafka-security-protocol=SASL_SSL", "--kafka-sasl-username=c"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--kafka-sasl-password-file")
+        .hasMessageContaining("FLOWSIGHT_COLLECTOR_KAFKA_SASL_PASSWORD");
   }
 }

@@ -12,6 +12,8 @@ import io.flowsight.enrichment.source.kubernetes.KubernetesIdentitySource;
 import io.flowsight.enrichment.source.kubernetes.KubernetesSourceConfig;
 import io.flowsight.enrichment.source.statics.StaticIdentitySource;
 import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,11 +21,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -91,6 +94,7 @@ public final class IdentitySourceMain implements Runnable {
         return 0;
       }
       SETTINGS.provideDefaults(cli, args, env);
+      giveEnvironment(cli, env);
     } catch (ConfigException | CommandLine.ParameterException e) {
       cli.getErr().println("flowsight identity: " + e.getMessage());
       cli.getErr().flush();
@@ -105,7 +109,11 @@ public final class IdentitySourceMain implements Runnable {
   private static final Settings SETTINGS =
       new Settings(
           ENV_PREFIX,
-          Set.of(),
+          // The secrets, read from the environment (never from a flag).
+          Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream())
+              .collect(Collectors.toUnmodifiableSet()),
           // The variables of earlier versions, still read (with a warning).
           Map.of(
               "FLOWSIGHT_KAFKA_BOOTSTRAP", "--bootstrap-servers",
@@ -123,6 +131,13 @@ public final class IdentitySourceMain implements Runnable {
           if (e instanceof IllegalArgumentException || e instanceof StaticFileException) {
             err.println(
                 "flowsight identity " + commandLine.getCommandName() + ": " + e.getMessage());
+            return BAD_USAGE;
+          }
+          // Credentials the broker refuses are a setting to fix, not a failure to retry.
+          var refused = KafkaSecurityOptions.refusal(e, SETTINGS);
+          if (refused.isPresent()) {
+            err.println(
+                "flowsight identity " + commandLine.getCommandName() + ": " + refused.get());
             return BAD_USAGE;
           }
           err.println(
@@ -150,9 +165,22 @@ public final class IdentitySourceMain implements Runnable {
     System.arraycopy(args, 0, all, 1, args.length);
     CommandLine cli = commandLine();
     SETTINGS.provideDefaults(cli, all, env);
+    giveEnvironment(cli, env);
     CommandLine.ParseResult parsed = cli.parseArgs(all);
     KubernetesCommand command = parsed.subcommand().commandSpec().commandLine().getCommand();
     return new KubernetesSettings(command.config(), command.publish.config());
+  }
+
+  /** Each source's publishing options reads its secrets from {@code env}. */
+  private static void giveEnvironment(CommandLine cli, Map<String, String> env) {
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      Object command = sub.getCommand();
+      if (command instanceof KubernetesCommand k) {
+        k.publish.env = Map.copyOf(env);
+      } else if (command instanceof StaticCommand s) {
+        s.publish.env = Map.copyOf(env);
+      }
+    }
   }
 
   /** The Kubernetes source's settings and where it publishes. */
@@ -199,8 +227,28 @@ public final class IdentitySourceMain implements Runnable {
                 + " ${DEFAULT-VALUE}).")
     Duration readBackTimeout;
 
+    /** Authentication and encryption of the producer and of the read-back consumer. */
+    @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
+    /** Authentication and trust of the registry client. */
+    @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
+    /** The service's environment, where secrets may come from. */
+    Map<String, String> env = Map.of();
+
     PublisherConfig config() {
-      return new PublisherConfig(bootstrapServers, registryUrl, topic, Map.of(), readBackTimeout);
+      try {
+        return new PublisherConfig(
+            bootstrapServers,
+            registryUrl,
+            topic,
+            Map.copyOf(kafkaSecurity.clientProperties(SETTINGS, env)),
+            readBackTimeout,
+            registrySecurity.clientProperties(SETTINGS, env, registryUrl));
+      } catch (ConfigException e) {
+        // Reported as every bad setting of a source is: exit status 2, the message naming it.
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
     }
   }
 

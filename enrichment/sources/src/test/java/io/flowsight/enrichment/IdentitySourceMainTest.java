@@ -101,6 +101,53 @@ class IdentitySourceMainTest {
   }
 
   @Test
+  void shouldGiveTheProducerAndTheReadBackConsumerTheKafkaSecurity() throws Exception {
+    Path password = Files.writeString(dir.resolve("kafka-password"), "pw\n");
+    IdentitySourceMain.KubernetesSettings settings =
+        IdentitySourceMain.kubernetesSettings(
+            new String[] {
+              "--kafka-security-protocol=SASL_PLAINTEXT",
+              "--kafka-sasl-username=identity",
+              "--kafka-sasl-password-file=" + password
+            },
+            Map.of(
+                "FLOWSIGHT_IDENTITY_CLUSTER", "prod",
+                "FLOWSIGHT_IDENTITY_BOOTSTRAP_SERVERS", "kafka-1:9092",
+                "FLOWSIGHT_IDENTITY_REGISTRY_URL", "http://registry:8081/apis/ccompat/v7"));
+
+    assertThat(settings.publisher().producerOverrides())
+        .containsOnly(
+            Map.entry("security.protocol", "SASL_PLAINTEXT"),
+            Map.entry("sasl.mechanism", "SCRAM-SHA-512"),
+            Map.entry(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                    + " username=\"identity\" password=\"pw\";"));
+  }
+
+  @Test
+  void shouldNameAMissingKafkaPasswordAndExitWithTwo() throws Exception {
+    Path file = Files.writeString(dir.resolve("ids.yaml"), "identities: []\n");
+
+    Result result =
+        run(
+            "static",
+            "--file",
+            file.toString(),
+            "--bootstrap-servers",
+            "127.0.0.1:9092",
+            "--registry-url",
+            "http://127.0.0.1:8081/apis/ccompat/v7",
+            "--kafka-security-protocol=SASL_SSL",
+            "--kafka-sasl-username=identity");
+
+    assertThat(result.status()).isEqualTo(2);
+    assertThat(result.err())
+        .contains("--kafka-sasl-password-file")
+        .contains("FLOWSIGHT_IDENTITY_KAFKA_SASL_PASSWORD");
+  }
+
+  @Test
   void shouldRefuseAConfigFileKeyThatIsNoOption() throws Exception {
     Path config = Files.writeString(dir.resolve("identity.properties"), "bootstrap=kafka:9092\n");
 

@@ -4,6 +4,7 @@ import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The sidecar's settings, validated. Built by {@link SidecarOptions} from flags, environment
@@ -29,6 +30,10 @@ import java.time.Duration;
  * @param excluded connections not reported: both ends inside these blocks (none by default)
  * @param stateDir where a clean shutdown leaves the open connections' reported counters for the
  *     next run (so that a restart neither loses nor repeats a byte)
+ * @param kafkaClientProperties the producer's security ({@code --kafka-security-protocol} and the
+ *     rest): empty for plaintext
+ * @param registryClientProperties the registry client's authentication and trust ({@code
+ *     --registry-username} and the rest), in the registry serde's keys: empty by default
  */
 public record SidecarConfig(
     String observerId,
@@ -46,7 +51,34 @@ public record SidecarConfig(
     Identity localIdentity,
     Path identityFile,
     ExcludedTraffic excluded,
-    Path stateDir) {
+    Path stateDir,
+    Map<String, String> kafkaClientProperties,
+    Map<String, String> registryClientProperties) {
+
+  public SidecarConfig {
+    kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+    registryClientProperties = Map.copyOf(registryClientProperties);
+  }
+
+  /** Never the secrets of the client properties. */
+  @Override
+  public String toString() {
+    return "SidecarConfig[observerId="
+        + observerId
+        + ", sink="
+        + sink
+        + ", bootstrapServers="
+        + bootstrapServers
+        + ", registryUrl="
+        + registryUrl
+        + ", topic="
+        + topic
+        + ", kafkaClientProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(kafkaClientProperties)
+        + ", registryClientProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(registryClientProperties)
+        + "]";
+  }
 
   /** Where the sidecar writes its records. */
   public enum Sink {

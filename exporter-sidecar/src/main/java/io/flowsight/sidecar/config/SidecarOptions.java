@@ -3,6 +3,8 @@ package io.flowsight.sidecar.config;
 import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
 import io.flowsight.settings.ConfigException;
+import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import io.flowsight.sidecar.bpf.BpfObject;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
@@ -18,7 +20,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,9 +38,17 @@ public final class SidecarOptions {
 
   public static final String ENV_PREFIX = "FLOWSIGHT_SIDECAR_";
 
-  /** Variables with the prefix that the scripts use for themselves: not options. */
+  /**
+   * Variables with the prefix that are no options: the scripts' own, and the secrets read from the
+   * environment (never from a flag).
+   */
   static final Set<String> SCRIPT_VARIABLES =
-      Set.of("FLOWSIGHT_SIDECAR_METRICS_PORT", "FLOWSIGHT_SIDECAR_METRICS_URL");
+      Stream.concat(
+              Stream.of("FLOWSIGHT_SIDECAR_METRICS_PORT", "FLOWSIGHT_SIDECAR_METRICS_URL"),
+              Stream.concat(
+                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
+                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
+          .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
       new Settings(
@@ -181,6 +194,15 @@ public final class SidecarOptions {
       description = "A free label of this host's identity; repeatable.")
   Map<String, String> identityLabels = new LinkedHashMap<>();
 
+  /** Authentication and encryption of the producer. */
+  @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
+
+  /** Authentication and trust of the registry client. */
+  @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
+
+  /** The environment parsed from: secrets may come from it. */
+  private Map<String, String> env = Map.of();
+
   /**
    * Parses {@code args} with defaults from the environment and the {@code --config} file (see
    * {@link Settings}).
@@ -189,7 +211,9 @@ public final class SidecarOptions {
    * @throws ConfigException for an unreadable config file
    */
   public static SidecarOptions parse(String[] args, Map<String, String> env) {
-    return SETTINGS.parse(new SidecarOptions(), args, env);
+    SidecarOptions options = SETTINGS.parse(new SidecarOptions(), args, env);
+    options.env = Map.copyOf(env);
+    return options;
   }
 
   /** Each option's effective value and where it came from, a line each ({@code --print-config}). */
@@ -282,7 +306,9 @@ public final class SidecarOptions {
         identity(),
         identityFile,
         ExcludedTraffic.of(excluded),
-        stateDirValue);
+        stateDirValue,
+        kafkaSecurity.clientProperties(SETTINGS, env),
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
   }
 
   private Identity identity() {

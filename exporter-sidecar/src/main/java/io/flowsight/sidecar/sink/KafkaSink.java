@@ -114,12 +114,29 @@ public final class KafkaSink implements FlowSink {
       String topic,
       int bufferRecords,
       SidecarMetrics metrics) {
+    this(bootstrapServers, registryUrl, topic, bufferRecords, metrics, Map.of(), Map.of());
+  }
+
+  /**
+   * @param clientProperties the producer's security ({@code security.protocol}, SASL, TLS stores),
+   *     applied over the sink's own producer settings
+   * @param registryProperties the registry client's authentication and trust ({@link
+   *     io.flowsight.schemas.serde.RegistryTransport}'s keys)
+   */
+  public KafkaSink(
+      String bootstrapServers,
+      String registryUrl,
+      String topic,
+      int bufferRecords,
+      SidecarMetrics metrics,
+      Map<String, String> clientProperties,
+      Map<String, String> registryProperties) {
     this(
         new KafkaProducer<>(
-            producerConfig(bootstrapServers),
+            producerConfig(bootstrapServers, clientProperties),
             new StringSerializer(),
             new AvroSerializer<FlowRecord>(
-                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl)),
+                new SchemaRegistryClient(RegistrySerdeConfig.of(registryUrl, registryProperties)),
                 false,
                 schema -> {
                   FlowRecordWriter fast = FlowRecordWriter.forSchema(schema);
@@ -158,7 +175,8 @@ public final class KafkaSink implements FlowSink {
     sender.start();
   }
 
-  static Map<String, Object> producerConfig(String bootstrapServers) {
+  static Map<String, Object> producerConfig(
+      String bootstrapServers, Map<String, String> clientProperties) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "flowsight-sidecar");
@@ -178,6 +196,8 @@ public final class KafkaSink implements FlowSink {
     // No delivery deadline: a batch waits for the broker as long as it takes (an outage must not
     // turn into lost records); memory stays bounded by buffer.memory and IN_FLIGHT.
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+    // Security last: it concerns only how the producer connects, never what it sends.
+    config.putAll(clientProperties);
     return config;
   }
 
@@ -242,8 +262,11 @@ public final class KafkaSink implements FlowSink {
     try {
       producer.send(producerRecord, new Delivery(slot, record));
     } catch (SerdeException e) {
+      // Refused credentials too: the records are held (and the reason logged once a minute)
+      // rather than each one lost and logged.
       if (e.reason() == SerdeException.Reason.REGISTRY_UNREACHABLE
-          || e.reason() == SerdeException.Reason.REGISTRY_ERROR) {
+          || e.reason() == SerdeException.Reason.REGISTRY_ERROR
+          || e.reason() == SerdeException.Reason.REGISTRY_REFUSED) {
         retrying("registry", e);
         pause(REGISTRY_RETRY_MS);
         return false;

@@ -34,6 +34,48 @@ class SidecarOptionsTest {
     assertThat(config.metricsPort()).isEqualTo(9464);
     assertThat(config.localIdentity()).isNull();
     assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/flowsight/sidecar"));
+    assertThat(config.kafkaClientProperties()).isEmpty();
+  }
+
+  @Test
+  void shouldTakeTheKafkaSecurityWithThePasswordFromAFileOrTheEnvironment() throws IOException {
+    Path password = Files.writeString(dir.resolve("password"), "pw-from-file\n");
+    SidecarConfig fromFile =
+        SidecarOptions.parse(
+                new String[] {
+                  "--kafka-security-protocol=SASL_PLAINTEXT",
+                  "--kafka-sasl-mechanism=SCRAM-SHA-256",
+                  "--kafka-sasl-username=sidecar",
+                  "--kafka-sasl-password-file=" + password
+                },
+                Map.of())
+            .toConfig();
+    SidecarConfig fromEnv =
+        SidecarOptions.parse(
+                new String[0],
+                Map.of(
+                    "FLOWSIGHT_SIDECAR_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                    "FLOWSIGHT_SIDECAR_KAFKA_SASL_MECHANISM", "SCRAM-SHA-256",
+                    "FLOWSIGHT_SIDECAR_KAFKA_SASL_USERNAME", "sidecar",
+                    "FLOWSIGHT_SIDECAR_KAFKA_SASL_PASSWORD", "pw-from-file"))
+            .toConfig();
+
+    assertThat(fromFile.kafkaClientProperties())
+        .containsOnly(
+            Map.entry("security.protocol", "SASL_PLAINTEXT"),
+            Map.entry("sasl.mechanism", "SCRAM-SHA-256"),
+            Map.entry(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                    + " username=\"sidecar\" password=\"pw-from-file\";"));
+    assertThat(fromEnv.kafkaClientProperties()).isEqualTo(fromFile.kafkaClientProperties());
+    assertThatThrownBy(
+            () ->
+                SidecarOptions.parse(new String[] {"--kafka-security-protocol=SASL_SSL"}, Map.of())
+                    .toConfig())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--kafka-sasl-username")
+        .hasMessageContaining("FLOWSIGHT_SIDECAR_KAFKA_SASL_USERNAME");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.flowsight.sidecar.bench.QueuedRecordFootprint;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -177,5 +178,21 @@ class KafkaSinkTest {
   /** The mock producer never serializes values here: records stay objects. */
   private static Serializer<FlowRecord> noSerializer() {
     return (topic, data) -> new byte[0];
+  }
+
+  @Test
+  void shouldConnectWithTheGivenSecurityAndKeepItsOwnProducerSettings() {
+    Map<String, Object> config =
+        KafkaSink.producerConfig(
+            "broker:9093", Map.of("security.protocol", "SSL", "ssl.truststore.type", "PEM"));
+
+    assertThat(config)
+        .containsEntry("bootstrap.servers", "broker:9093")
+        .containsEntry("security.protocol", "SSL")
+        .containsEntry("ssl.truststore.type", "PEM")
+        .containsEntry("acks", "all")
+        .containsEntry("enable.idempotence", true);
+    assertThat(KafkaSink.producerConfig("broker:9092", Map.of()))
+        .doesNotContainKey("security.protocol");
   }
 }

@@ -16,8 +16,10 @@ import java.util.Map;
  *     default true
  * @param requestTimeout timeout of one registry HTTP request; key {@value #REQUEST_TIMEOUT_MS} in
  *     milliseconds, default 10000
+ * @param transport authentication and TLS trust ({@link RegistryTransport}); none by default
  */
-public record RegistrySerdeConfig(URI registryUrl, boolean autoRegister, Duration requestTimeout) {
+public record RegistrySerdeConfig(
+    URI registryUrl, boolean autoRegister, Duration requestTimeout, RegistryTransport transport) {
 
   public static final String REGISTRY_URL = "schema.registry.url";
   public static final String AUTO_REGISTER = "auto.register.schemas";
@@ -36,11 +38,30 @@ public record RegistrySerdeConfig(URI registryUrl, boolean autoRegister, Duratio
     if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw badConfig(REQUEST_TIMEOUT_MS + " must be a positive number of milliseconds");
     }
+    if (transport == null) {
+      transport = RegistryTransport.NONE;
+    }
+  }
+
+  public RegistrySerdeConfig(URI registryUrl, boolean autoRegister, Duration requestTimeout) {
+    this(registryUrl, autoRegister, requestTimeout, RegistryTransport.NONE);
   }
 
   /** A configuration with auto-registration on and the default timeout. */
   public static RegistrySerdeConfig of(String registryUrl) {
     return new RegistrySerdeConfig(parseUrl(registryUrl), true, DEFAULT_REQUEST_TIMEOUT);
+  }
+
+  /**
+   * A configuration with auto-registration on, the default timeout and the authentication and trust
+   * of {@code transportConfigs} (the keys of {@link RegistryTransport}).
+   */
+  public static RegistrySerdeConfig of(String registryUrl, Map<String, ?> transportConfigs) {
+    return new RegistrySerdeConfig(
+        parseUrl(registryUrl),
+        true,
+        DEFAULT_REQUEST_TIMEOUT,
+        RegistryTransport.fromMap(transportConfigs));
   }
 
   /** Reads the settings from a Kafka client configuration map. */
@@ -60,7 +81,8 @@ public record RegistrySerdeConfig(URI registryUrl, boolean autoRegister, Duratio
             REQUEST_TIMEOUT_MS + "=" + timeoutMs + " is not a number of milliseconds (e.g. 10000)");
       }
     }
-    return new RegistrySerdeConfig(parseUrl(url.toString().trim()), autoRegister, timeout);
+    return new RegistrySerdeConfig(
+        parseUrl(url.toString().trim()), autoRegister, timeout, RegistryTransport.fromMap(configs));
   }
 
   private static URI parseUrl(String url) {

@@ -44,7 +44,11 @@ public final class SchemaRegistryClient implements WriterSchemas {
 
   public SchemaRegistryClient(RegistrySerdeConfig config) {
     this.config = config;
-    this.http = HttpClient.newBuilder().connectTimeout(config.requestTimeout()).build();
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(config.requestTimeout());
+    if (config.transport().sslContext() != null) {
+      builder.sslContext(config.transport().sslContext());
+    }
+    this.http = builder.build();
   }
 
   public RegistrySerdeConfig config() {
@@ -194,9 +198,14 @@ public final class SchemaRegistryClient implements WriterSchemas {
   }
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(config.registryUrl() + path))
-        .timeout(config.requestTimeout())
-        .header("Accept", CONTENT_TYPE + ", application/json");
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(config.registryUrl() + path))
+            .timeout(config.requestTimeout())
+            .header("Accept", CONTENT_TYPE + ", application/json");
+    if (config.transport().authorization() != null) {
+      builder.header("Authorization", config.transport().authorization());
+    }
+    return builder;
   }
 
   private HttpRequest get(String path) {
@@ -255,6 +264,22 @@ public final class SchemaRegistryClient implements WriterSchemas {
   }
 
   private SerdeException unexpected(HttpResponse<String> response, String operation) {
+    if (response.statusCode() == 401 || response.statusCode() == 403) {
+      // Not a registry fault: the credentials are wrong or missing, a setting to fix.
+      return new SerdeException(
+          Reason.REGISTRY_REFUSED,
+          operation
+              + " refused at "
+              + config.registryUrl()
+              + ": HTTP "
+              + response.statusCode()
+              + (config.transport().authorization() == null
+                  ? ": the registry requires credentials: set --registry-username and"
+                      + " --registry-password-file (or --registry-token-file)"
+                  : ": the registry does not accept the credentials: check --registry-username"
+                      + " and the password in --registry-password-file (or the token in"
+                      + " --registry-token-file) and their environment variables"));
+    }
     return new SerdeException(
         Reason.REGISTRY_ERROR,
         operation

@@ -39,6 +39,11 @@ public final class SerdeException extends SerializationException {
     REGISTRY_UNREACHABLE,
     /** The registry answered with an unexpected error. */
     REGISTRY_ERROR,
+    /**
+     * The registry refused the client's credentials, or wants some (HTTP 401 or 403): a setting to
+     * fix, never the record's fault.
+     */
+    REGISTRY_REFUSED,
     /** The configuration of the serde is wrong. */
     BAD_CONFIGURATION
   }

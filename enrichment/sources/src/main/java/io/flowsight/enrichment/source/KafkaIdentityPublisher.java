@@ -2,7 +2,6 @@ package io.flowsight.enrichment.source;
 
 import io.flowsight.schemas.IpIdentityChange;
 import io.flowsight.schemas.serde.AvroSerializer;
-import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SchemaRegistryClient;
 import java.time.Duration;
 import java.util.HashMap;
@@ -50,8 +49,7 @@ public final class KafkaIdentityPublisher implements IdentityChangeSink, AutoClo
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
     props.putAll(config.producerOverrides());
-    SchemaRegistryClient registry =
-        new SchemaRegistryClient(RegistrySerdeConfig.of(config.registryUrl()));
+    SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     return new KafkaProducer<>(
         props, new StringSerializer(), new AvroSerializer<IpIdentityChange>(registry, false));
   }

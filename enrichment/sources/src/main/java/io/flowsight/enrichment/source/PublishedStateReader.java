@@ -4,7 +4,6 @@ import io.flowsight.schemas.Identity;
 import io.flowsight.schemas.IdentityAction;
 import io.flowsight.schemas.IpIdentityChange;
 import io.flowsight.schemas.serde.AvroDeserializer;
-import io.flowsight.schemas.serde.RegistrySerdeConfig;
 import io.flowsight.schemas.serde.SchemaRegistryClient;
 import io.flowsight.schemas.serde.SerdeException;
 import java.time.Duration;
@@ -145,9 +144,7 @@ public final class PublishedStateReader {
               }
             });
     AvroDeserializer<IpIdentityChange> values =
-        new AvroDeserializer<>(
-            new SchemaRegistryClient(RegistrySerdeConfig.of(config.registryUrl())),
-            IpIdentityChange.class);
+        new AvroDeserializer<>(new SchemaRegistryClient(config.registry()), IpIdentityChange.class);
     Progress progress = new Progress(config, source, sourceInstance);
     Fold fold = new Fold();
     try (KafkaConsumer<String, byte[]> consumer =

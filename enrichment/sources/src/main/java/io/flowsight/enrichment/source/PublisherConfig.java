@@ -19,13 +19,16 @@ import java.util.Map;
  * @param readBackTimeout how long reading back what was published may take at start-up ({@link
  *     PublishedStateReader}); flag {@code --read-back-timeout}, environment {@code
  *     FLOWSIGHT_IDENTITY_READ_BACK_TIMEOUT}, default 2 minutes
+ * @param registryProperties the registry client's authentication and trust ({@code
+ *     --registry-username} and the rest), in the registry serde's keys; may be empty
  */
 public record PublisherConfig(
     String bootstrapServers,
     String registryUrl,
     String topic,
     Map<String, Object> producerOverrides,
-    Duration readBackTimeout) {
+    Duration readBackTimeout,
+    Map<String, String> registryProperties) {
 
   /** As {@code --read-back-timeout} writes it (its annotation reads this). */
   public static final String DEFAULT_READ_BACK_TIMEOUT_TEXT = "2m";
@@ -52,7 +55,8 @@ public record PublisherConfig(
               + " http://127.0.0.1:8081/apis/ccompat/v7");
     }
     try {
-      RegistrySerdeConfig.of(registryUrl);
+      RegistrySerdeConfig.of(
+          registryUrl, registryProperties == null ? Map.of() : registryProperties);
     } catch (SerdeException e) {
       throw new IllegalArgumentException("--registry-url: " + e.getMessage(), e);
     }
@@ -61,6 +65,7 @@ public record PublisherConfig(
           "--topic: '" + topic + "' is not a Kafka topic name (letters, digits, . _ -)");
     }
     producerOverrides = producerOverrides == null ? Map.of() : Map.copyOf(producerOverrides);
+    registryProperties = registryProperties == null ? Map.of() : Map.copyOf(registryProperties);
     if (readBackTimeout == null) {
       readBackTimeout = DEFAULT_READ_BACK_TIMEOUT;
     }
@@ -69,6 +74,38 @@ public record PublisherConfig(
           "--read-back-timeout must be positive, e.g. PT2M or 2m (how long reading back what"
               + " was published may take at start-up)");
     }
+  }
+
+  public PublisherConfig(
+      String bootstrapServers,
+      String registryUrl,
+      String topic,
+      Map<String, Object> producerOverrides,
+      Duration readBackTimeout) {
+    this(bootstrapServers, registryUrl, topic, producerOverrides, readBackTimeout, Map.of());
+  }
+
+  /** The registry serde's configuration: the URL, authentication and trust. */
+  public RegistrySerdeConfig registry() {
+    return RegistrySerdeConfig.of(registryUrl, registryProperties);
+  }
+
+  /** Never the secrets. */
+  @Override
+  public String toString() {
+    return "PublisherConfig[bootstrapServers="
+        + bootstrapServers
+        + ", registryUrl="
+        + registryUrl
+        + ", topic="
+        + topic
+        + ", producerOverrides="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(producerOverrides)
+        + ", readBackTimeout="
+        + readBackTimeout
+        + ", registryProperties="
+        + io.flowsight.settings.KafkaSecurityOptions.redacted(registryProperties)
+        + "]";
   }
 
   public PublisherConfig(
@@ -85,6 +122,7 @@ public record PublisherConfig(
 
   /** The same, with another read-back timeout. */
   public PublisherConfig withReadBackTimeout(Duration timeout) {
-    return new PublisherConfig(bootstrapServers, registryUrl, topic, producerOverrides, timeout);
+    return new PublisherConfig(
+        bootstrapServers, registryUrl, topic, producerOverrides, timeout, registryProperties);
   }
 }

@@ -1,0 +1,182 @@
+package io.flowsight.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flowsight.enrichment.IpAddresses;
+import io.flowsight.schemas.FlowKind;
+import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.Identity;
+import io.flowsight.schemas.Side;
+import io.flowsight.schemas.serde.AvroDeserializer;
+import io.flowsight.schemas.serde.RegistrySerdeConfig;
+import io.flowsight.schemas.serde.SchemaRegistryClient;
+import io.flowsight.sidecar.bpf.BpfObject;
+import io.flowsight.sidecar.config.SidecarConfig;
+import io.flowsight.sidecar.config.SidecarOptions;
+import io.flowsight.sidecar.metrics.SidecarMetrics;
+import io.flowsight.sidecar.sink.KafkaSink;
+import io.flowsight.testing.LocalStack;
+import io.flowsight.testing.LocalStackExtension;
+import io.flowsight.testing.Requirements;
+import io.flowsight.testing.SecuredBroker;
+import io.flowsight.testing.SecuredRegistry;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kernel to a broker that takes only SASL_SSL (SCRAM-SHA-512 over TLS, certificates made by the
+ * test), the schema registered through the registry behind TLS and basic authentication (nginx):
+ * the records of a real connection, sent with the Kafka password from the sidecar's environment and
+ * the registry's from a file, read back byte for byte.
+ */
+@ExtendWith(LocalStackExtension.class)
+class SecuredSidecarIT {
+
+  @TempDir static Path dir;
+  static SecuredBroker broker;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    Requirements.requireRoot();
+    Requirements.require(
+        Files.isReadable(BpfObject.KERNEL_BTF), "a kernel with BTF (/sys/kernel/btf/vmlinux)");
+    broker = SecuredBroker.start(dir);
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void shouldProduceTheRecordsOfAConnectionOverSaslSsl(LocalStack stack) throws Exception {
+    String topic = stack.uniqueTopic("secured-flows-raw-v1");
+    URI plainRegistry = URI.create(stack.registryUrl());
+    try (SecuredRegistry registry =
+        SecuredRegistry.start(
+            dir.resolve("registry"),
+            plainRegistry.getScheme() + "://" + plainRegistry.getAuthority())) {
+      produceAndCheck(stack, topic, registry);
+    }
+  }
+
+  private void produceAndCheck(LocalStack stack, String topic, SecuredRegistry registry)
+      throws Exception {
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[] {
+                  "--bootstrap-servers",
+                  broker.bootstrapServers(),
+                  "--kafka-security-protocol",
+                  "SASL_SSL",
+                  "--kafka-sasl-username",
+                  SecuredBroker.USER,
+                  "--kafka-ssl-truststore",
+                  broker.truststore().toString(),
+                  "--registry-url",
+                  registry.registryUrl(),
+                  "--registry-username",
+                  SecuredRegistry.USER,
+                  "--registry-password-file",
+                  registry.passwordFile().toString(),
+                  "--registry-truststore",
+                  registry.truststore().toString(),
+                  "--topic",
+                  topic,
+                  "--poll-interval",
+                  "10ms",
+                  "--metrics-address",
+                  "127.0.0.1:0",
+                  "--identity.app",
+                  "kafka-it",
+                  "--state-dir",
+                  Files.createTempDirectory("sidecar-kafka-it-state").toString()
+                },
+                Map.of("FLOWSIGHT_SIDECAR_KAFKA_SASL_PASSWORD", broker.password()))
+            .toConfig();
+    SidecarMetrics metrics = new SidecarMetrics();
+    Identity identity = config.localIdentity();
+    KafkaSink sink =
+        new KafkaSink(
+            config.bootstrapServers(),
+            config.registryUrl(),
+            topic,
+            config.outputBuffer(),
+            metrics,
+            config.kafkaClientProperties(),
+            config.registryClientProperties());
+    Loopback.Ports ports;
+    Sidecar sidecar = Sidecar.start(config, metrics, sink, ip -> identity);
+    try {
+      ports = Loopback.exchange(InetAddress.getByName("127.0.0.1"), 1000, 5000);
+      Thread.sleep(200); // the close events reach the table within a few poll intervals
+    } finally {
+      sidecar.close(); // drains the ring buffer and flushes the producer
+    }
+
+    List<ConsumerRecord<String, FlowRecord>> mine = new ArrayList<>();
+    AvroDeserializer<FlowRecord> deserializer =
+        new AvroDeserializer<>(
+            new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())),
+            FlowRecord.class);
+    try (KafkaConsumer<String, FlowRecord> consumer =
+        new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), deserializer)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (mine.size() < 2 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, FlowRecord> r : consumer.poll(Duration.ofMillis(200))) {
+          FlowRecord f = r.value();
+          boolean ours =
+              (f.getLocalPort() == ports.clientPort() && f.getRemotePort() == ports.serverPort())
+                  || (f.getLocalPort() == ports.serverPort()
+                      && f.getRemotePort() == ports.clientPort());
+          if (ours) {
+            mine.add(r);
+          }
+        }
+      }
+    }
+
+    assertThat(mine).hasSize(2);
+    for (ConsumerRecord<String, FlowRecord> r : mine) {
+      FlowRecord f = r.value();
+      assertThat(r.key()).isEqualTo("127.0.0.1").isEqualTo(IpAddresses.toText(f.getLocalIp()));
+      assertThat(f.getKind()).isEqualTo(FlowKind.CLOSED);
+      assertThat(f.getServicePort()).isEqualTo(ports.serverPort());
+      assertThat(f.getLocalIdentity().getApp()).isEqualTo("kafka-it");
+      if (f.getSide() == Side.CLIENT) {
+        assertThat(f.getBytesSent()).isEqualTo(1000);
+        assertThat(f.getBytesReceived()).isEqualTo(5000);
+      } else {
+        assertThat(f.getBytesSent()).isEqualTo(5000);
+        assertThat(f.getBytesReceived()).isEqualTo(1000);
+      }
+    }
+    assertThat(mine)
+        .extracting(r -> r.value().getSide())
+        .containsExactlyInAnyOrder(Side.CLIENT, Side.SERVER);
+  }
+
+  private static Map<String, Object> consumerConfig() {
+    Map<String, Object> config = broker.clientConfig();
+    config.put("group.id", "secured-sidecar-it-" + System.nanoTime());
+    config.put("auto.offset.reset", "earliest");
+    return config;
+  }
+}

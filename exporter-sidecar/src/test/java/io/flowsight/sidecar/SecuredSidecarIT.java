@@ -18,6 +18,7 @@ import io.flowsight.sidecar.sink.KafkaSink;
 import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.Requirements;
+import io.flowsight.testing.SampleFlows;
 import io.flowsight.testing.SecuredBroker;
 import io.flowsight.testing.SecuredRegistry;
 import java.net.InetAddress;
@@ -74,6 +75,63 @@ class SecuredSidecarIT {
             plainRegistry.getScheme() + "://" + plainRegistry.getAuthority())) {
       produceAndCheck(stack, topic, registry);
     }
+  }
+
+  /**
+   * A wrong Kafka password is a configuration to fix, not records to give up: the sink holds them
+   * (counted as retries with cause "auth", the reason logged with the settings to check), loses
+   * none to producer errors, and counts what is still held at shutdown.
+   */
+  @Test
+  void shouldHoldTheRecordsWhileKafkaRefusesTheCredentials(LocalStack stack) throws Exception {
+    String topic = stack.uniqueTopic("secured-refused-flows-raw-v1");
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[] {
+                  "--bootstrap-servers",
+                  broker.bootstrapServers(),
+                  "--kafka-security-protocol",
+                  "SASL_SSL",
+                  "--kafka-sasl-username",
+                  SecuredBroker.USER,
+                  "--kafka-ssl-truststore",
+                  broker.truststore().toString(),
+                  "--registry-url",
+                  stack.registryUrl(),
+                  "--topic",
+                  topic,
+                  "--state-dir",
+                  Files.createTempDirectory("sidecar-refused-state").toString()
+                },
+                Map.of("FLOWSIGHT_SIDECAR_KAFKA_SASL_PASSWORD", "not-" + broker.password()))
+            .toConfig();
+    SidecarMetrics metrics = new SidecarMetrics();
+    KafkaSink sink =
+        new KafkaSink(
+            config.bootstrapServers(),
+            config.registryUrl(),
+            topic,
+            config.outputBuffer(),
+            metrics,
+            config.kafkaClientProperties(),
+            config.registryClientProperties());
+    SampleFlows samples = new SampleFlows(7);
+    for (int i = 0; i < 3; i++) {
+      sink.accept(samples.next());
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (metrics.value("flowsight_sidecar_output_retries_total", "cause", "auth") < 2
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(metrics.value("flowsight_sidecar_output_retries_total", "cause", "auth"))
+        .as("sends held because Kafka refused the credentials")
+        .isGreaterThanOrEqualTo(2);
+    assertThat(metrics.value("flowsight_sidecar_producer_errors_total")).isZero();
+    assertThat(metrics.value("flowsight_sidecar_records_produced_total")).isZero();
+    sink.close(); // waits its 30 s for Kafka, then counts what it still holds
+    assertThat(metrics.value("flowsight_sidecar_output_lost_at_shutdown_total")).isEqualTo(3);
+    assertThat(metrics.value("flowsight_sidecar_producer_errors_total")).isZero();
   }
 
   private void produceAndCheck(LocalStack stack, String topic, SecuredRegistry registry)

@@ -24,6 +24,8 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -99,6 +101,9 @@ public final class KafkaSink implements FlowSink {
 
   /** A retriable error was reported inside the current send() call (sender thread only). */
   private boolean retryInHand;
+
+  /** What that error was: "broker" (no answer) or "auth" (credentials refused). */
+  private String retryInHandCause;
 
   private volatile boolean closing;
 
@@ -277,6 +282,12 @@ public final class KafkaSink implements FlowSink {
       // close() interrupted a send waiting for the broker: the record is still held.
       Thread.currentThread().interrupt();
       return false;
+    } catch (AuthenticationException | AuthorizationException e) {
+      // Credentials the broker refuses (a wrong password, a missing ACL): a configuration to fix,
+      // not a record to give up. Held like an outage, the reason logged once a minute.
+      retrying("auth", e);
+      pause(REGISTRY_RETRY_MS);
+      return false;
     } catch (RuntimeException e) {
       // A record the serializer refuses, or a producer that is closed: it cannot be sent.
       lost(e);
@@ -284,9 +295,12 @@ public final class KafkaSink implements FlowSink {
     }
     nextSlot = slot + 1;
     if (retryInHand) {
-      // The producer answered inside send(): no metadata within max.block.ms. The slot is
-      // answered; the same record goes again, in order.
-      retrying("broker", null);
+      // The producer answered inside send(): no metadata within max.block.ms, or refused
+      // credentials. The slot is answered; the same record goes again, in order.
+      retrying(retryInHandCause, null);
+      if ("auth".equals(retryInHandCause)) {
+        pause(REGISTRY_RETRY_MS);
+      }
       return false;
     }
     return true;
@@ -309,9 +323,12 @@ public final class KafkaSink implements FlowSink {
         unacknowledged.decrementAndGet();
       } else if (closing) {
         // Aborted by close(): still counted in unacknowledged, which close() reports as lost.
-      } else if (error instanceof RetriableException) {
+      } else if (error instanceof RetriableException
+          || error instanceof AuthenticationException
+          || error instanceof AuthorizationException) {
         if (Thread.currentThread() == sender) {
           retryInHand = true; // reported inside send(): the sender still holds the record
+          retryInHandCause = error instanceof RetriableException ? "broker" : "auth";
         } else {
           retries.addLast(record);
         }
@@ -379,6 +396,16 @@ public final class KafkaSink implements FlowSink {
     long now = System.currentTimeMillis();
     if (now - retriesLogged >= 60_000) {
       retriesLogged = now;
+      if ("auth".equals(cause)) {
+        log.error(
+            "Kafka refused the sidecar's credentials: holding {} records until it takes them;"
+                + " check --kafka-sasl-username, --kafka-sasl-mechanism and the password in"
+                + " --kafka-sasl-password-file or FLOWSIGHT_SIDECAR_KAFKA_SASL_PASSWORD (and the"
+                + " topic's ACLs){}",
+            unacknowledged.get(),
+            e == null ? "" : " (" + e.getMessage() + ")");
+        return;
+      }
       log.warn(
           "{} unreachable: holding {} records until it answers{}",
           "broker".equals(cause) ? "Kafka" : "schema registry",

@@ -134,7 +134,8 @@ public final class Sidecar implements AutoCloseable {
       metrics.connectionsTracked(table::size);
       metrics.connectionsUntracked(table::untracked);
       metrics.snapshotDecodeErrors(bpf::snapshotDecodeErrors);
-      metrics.kernelCounters(() -> kernelCounters(bpf));
+      // latestCounters: a scrape racing the shutdown gets the counters read as it closed.
+      metrics.kernelCounters(() -> kernelCounters(bpf.latestCounters()));
       bpf.onEvents(
           event -> {
             metrics.eventConsumed(event.type().name());
@@ -242,8 +243,10 @@ public final class Sidecar implements AutoCloseable {
     return new OpsServer.Health(required && !closed, json.toString());
   }
 
-  private static Map<String, Long> kernelCounters(BpfObject bpf) {
-    BpfCounters c = bpf.counters();
+  private static Map<String, Long> kernelCounters(BpfCounters c) {
+    if (c == null) {
+      return Map.of();
+    }
     Map<String, Long> values = new LinkedHashMap<>();
     values.put("events", c.events());
     values.put("ringbuf_drops", c.ringBufferDrops());

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -38,6 +39,37 @@ final class CollectorProcess implements AutoCloseable {
       String applicationId,
       Path stateDir,
       Path log)
+      throws IOException {
+    return start(
+        bootstrapServers,
+        registryUrl,
+        rawTopic,
+        identityTopic,
+        aggregatedTopic,
+        deadLetterTopic,
+        applicationId,
+        stateDir,
+        log,
+        List.of(),
+        Map.of());
+  }
+
+  /**
+   * As above, with {@code moreOptions} after the others (security settings) and {@code environment}
+   * added to the process's ({@code FLOWSIGHT_COLLECTOR_*} secrets: never on its command line).
+   */
+  static CollectorProcess start(
+      String bootstrapServers,
+      String registryUrl,
+      String rawTopic,
+      String identityTopic,
+      String aggregatedTopic,
+      String deadLetterTopic,
+      String applicationId,
+      Path stateDir,
+      Path log,
+      List<String> moreOptions,
+      Map<String, String> environment)
       throws IOException {
     int metricsPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -73,12 +105,13 @@ final class CollectorProcess implements AutoCloseable {
             stateDir.toString(),
             "--metrics-address",
             "127.0.0.1:" + metricsPort));
-    return new CollectorProcess(
+    command.addAll(moreOptions);
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start(),
-        metricsPort);
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().putAll(environment);
+    return new CollectorProcess(builder.start(), metricsPort);
   }
 
   /**

@@ -15,17 +15,18 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 
 /**
- * A Kafka broker of a test's own with a SASL_SSL listener (SCRAM-SHA-512 over TLS) beside its
- * plaintext one, started with the project's {@code deploy/local/stack} ({@code
+ * A Kafka broker of a test's own with a SASL_SSL listener (SCRAM-SHA-256 and SCRAM-SHA-512 over
+ * TLS) and an SSL listener that demands a client certificate (mutual TLS), beside its plaintext
+ * one, started with the project's {@code deploy/local/stack} ({@code
  * FLOWSIGHT_KAFKA_EXTRA_CONFIG}). Its certificates are made at test time with {@code keytool}: a
- * CA, the broker's certificate signed by it for {@code 127.0.0.1} and {@code localhost}, and the
- * CA's certificate as a PEM truststore for the clients. One SCRAM user, {@link #USER}, with a
- * random password written to {@link #passwordFile()} (the stores' password never reaches a command
- * line: keytool reads it from its environment).
+ * CA, the broker's certificate signed by it for {@code 127.0.0.1} and {@code localhost}, a client
+ * certificate signed by it, and the CA's certificate as a PEM truststore for the clients. One SCRAM
+ * user, {@link #USER}, with a random password written to {@link #passwordFile()} (the stores'
+ * password never reaches a command line: keytool reads it from its environment).
  *
  * <p>Ports: {@code FLOWSIGHT_TEST_SECURED_KAFKA_PORT} (default 29292) for the SASL_SSL listener,
- * the next two for the plaintext listener (setup only) and the controller. A test without {@code
- * keytool} or the stack script skips (fails in CI).
+ * the next two for the plaintext listener (setup only) and the controller, the third after it for
+ * the mutual-TLS listener. A test without {@code keytool} or the stack script skips (fails in CI).
  */
 public final class SecuredBroker implements AutoCloseable {
 
@@ -36,9 +37,12 @@ public final class SecuredBroker implements AutoCloseable {
   private final int securedPort;
   private final int plainPort;
   private final int controllerPort;
+  private final int mutualTlsPort;
   private final Path truststore;
   private final Path passwordFile;
   private final String password;
+  private final Path clientKeystore;
+  private final Path keystorePasswordFile;
 
   private SecuredBroker(
       Path script,
@@ -46,15 +50,20 @@ public final class SecuredBroker implements AutoCloseable {
       int securedPort,
       Path truststore,
       Path passwordFile,
-      String password) {
+      String password,
+      Path clientKeystore,
+      Path keystorePasswordFile) {
     this.script = script;
     this.home = home;
     this.securedPort = securedPort;
     this.plainPort = securedPort + 1;
     this.controllerPort = securedPort + 2;
+    this.mutualTlsPort = securedPort + 3;
     this.truststore = truststore;
     this.passwordFile = passwordFile;
     this.password = password;
+    this.clientKeystore = clientKeystore;
+    this.keystorePasswordFile = keystorePasswordFile;
   }
 
   /** Makes the certificates in {@code dir}, starts the broker and creates {@link #USER}. */
@@ -67,6 +76,8 @@ public final class SecuredBroker implements AutoCloseable {
     TestCertificates certs = TestCertificates.make(dir.resolve("certs"));
     String password = TestCertificates.randomSecret();
     Path passwordFile = Files.writeString(dir.resolve("kafka-password"), password + "\n");
+    Path keystorePasswordFile =
+        Files.writeString(dir.resolve("keystore-password"), certs.storePassword() + "\n");
     Path extra =
         Files.writeString(
             dir.resolve("secured-broker.properties"),
@@ -77,22 +88,41 @@ public final class SecuredBroker implements AutoCloseable {
                     + ",PLAINTEXT://127.0.0.1:"
                     + (port + 1)
                     + ",CONTROLLER://127.0.0.1:"
-                    + (port + 2),
+                    + (port + 2)
+                    + ",SSL://127.0.0.1:"
+                    + (port + 3),
                 "advertised.listeners=SASL_SSL://127.0.0.1:"
                     + port
                     + ",PLAINTEXT://127.0.0.1:"
-                    + (port + 1),
+                    + (port + 1)
+                    + ",SSL://127.0.0.1:"
+                    + (port + 3),
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
-                    + "SASL_SSL:SASL_SSL",
-                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    + "SASL_SSL:SASL_SSL,SSL:SSL",
+                "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+                "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config="
+                    + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
                 "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
                     + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
                 "ssl.keystore.location=" + certs.serverP12(),
                 "ssl.keystore.type=PKCS12",
                 "ssl.keystore.password=" + certs.storePassword(),
+                // Mutual TLS: the SSL listener accepts only clients whose certificate the CA
+                // signed.
+                "listener.name.ssl.ssl.client.auth=required",
+                "listener.name.ssl.ssl.truststore.location=" + certs.caPem(),
+                "listener.name.ssl.ssl.truststore.type=PEM",
                 ""));
     SecuredBroker broker =
-        new SecuredBroker(script, dir.resolve("home"), port, certs.caPem(), passwordFile, password);
+        new SecuredBroker(
+            script,
+            dir.resolve("home"),
+            port,
+            certs.caPem(),
+            passwordFile,
+            password,
+            certs.clientP12(),
+            keystorePasswordFile);
     int status = broker.stack("start", Map.of("FLOWSIGHT_KAFKA_EXTRA_CONFIG", extra.toString()));
     if (status != 0) {
       broker.close();
@@ -103,13 +133,33 @@ public final class SecuredBroker implements AutoCloseable {
               + broker.home.resolve("logs/kafka.log")
               + ")");
     }
-    broker.createUser();
+    try {
+      broker.createUser();
+    } catch (Exception e) {
+      broker.close();
+      throw e;
+    }
     return broker;
   }
 
   /** The SASL_SSL listener, {@code 127.0.0.1:port}. */
   public String bootstrapServers() {
     return "127.0.0.1:" + securedPort;
+  }
+
+  /** The SSL listener that demands a client certificate, {@code 127.0.0.1:port}. */
+  public String mutualTlsBootstrapServers() {
+    return "127.0.0.1:" + mutualTlsPort;
+  }
+
+  /** The client's key and certificate chain (PKCS12) for the mutual-TLS listener. */
+  public Path clientKeystore() {
+    return clientKeystore;
+  }
+
+  /** A file holding {@link #clientKeystore()}'s password, one line. */
+  public Path keystorePasswordFile() {
+    return keystorePasswordFile;
   }
 
   /** The CA's certificate (PEM), the clients' truststore. */
@@ -155,13 +205,17 @@ public final class SecuredBroker implements AutoCloseable {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + plainPort);
     try (Admin admin = Admin.create(props)) {
-      admin
-          .alterUserScramCredentials(
-              List.of(
-                  new UserScramCredentialUpsertion(
-                      USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), password)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
+      // One mechanism per request: the broker refuses two alterations of a user in one.
+      for (ScramMechanism mechanism :
+          List.of(ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512)) {
+        admin
+            .alterUserScramCredentials(
+                List.of(
+                    new UserScramCredentialUpsertion(
+                        USER, new ScramCredentialInfo(mechanism, 4096), password)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+      }
       // Known to the broker once described.
       admin.describeUserScramCredentials(List.of(USER)).all().get(30, TimeUnit.SECONDS);
     }

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * ./flowsight test} installs it) as a reverse proxy with {@code auth_basic}, its configuration
  * written by the test, run in the foreground as a process the test starts and stops. Its
  * certificate is signed by a CA made at test time ({@link TestCertificates}); one user, {@link
- * #USER}, with a random password in {@link #passwordFile()}. A test without nginx skips (fails in
- * CI).
+ * #USER}, with a random password in {@link #passwordFile()}. A second port takes a bearer token
+ * instead ({@link #bearerRegistryUrl()}, the token in {@link #tokenFile()}). A test without nginx
+ * skips (fails in CI).
  */
 public final class SecuredRegistry implements AutoCloseable {
 
@@ -25,17 +26,27 @@ public final class SecuredRegistry implements AutoCloseable {
 
   private final Process nginx;
   private final int port;
+  private final int bearerPort;
   private final Path truststore;
   private final Path passwordFile;
   private final String password;
+  private final Path tokenFile;
 
   private SecuredRegistry(
-      Process nginx, int port, Path truststore, Path passwordFile, String password) {
+      Process nginx,
+      int port,
+      int bearerPort,
+      Path truststore,
+      Path passwordFile,
+      String password,
+      Path tokenFile) {
     this.nginx = nginx;
     this.port = port;
+    this.bearerPort = bearerPort;
     this.truststore = truststore;
     this.passwordFile = passwordFile;
     this.password = password;
+    this.tokenFile = tokenFile;
   }
 
   /** Starts nginx in {@code dir} in front of {@code upstream} ({@code http://host:port}). */
@@ -53,9 +64,12 @@ public final class SecuredRegistry implements AutoCloseable {
                 MessageDigest.getInstance("SHA-1")
                     .digest(password.getBytes(StandardCharsets.UTF_8)));
     Path users = Files.writeString(dir.resolve("htpasswd"), USER + ":{SHA}" + sha + "\n");
+    String token = TestCertificates.randomSecret();
+    Path tokenFile = Files.writeString(dir.resolve("registry-token"), token + "\n");
     Path prefix = Files.createDirectories(dir.resolve("nginx"));
     Files.createDirectories(prefix.resolve("logs"));
     int port = freePort();
+    int bearerPort = freePort();
     Path conf =
         Files.writeString(
             prefix.resolve("nginx.conf"),
@@ -85,6 +99,17 @@ public final class SecuredRegistry implements AutoCloseable {
                 "      proxy_pass " + upstream + ";",
                 "    }",
                 "  }",
+                "  server {",
+                "    listen 127.0.0.1:" + bearerPort + " ssl;",
+                "    ssl_certificate " + certs.serverChainPem() + ";",
+                "    ssl_certificate_key " + certs.serverKeyPem() + ";",
+                "    location / {",
+                "      if ($http_authorization != \"Bearer " + token + "\") {",
+                "        return 401;",
+                "      }",
+                "      proxy_pass " + upstream + ";",
+                "    }",
+                "  }",
                 "}",
                 ""));
     Process nginx =
@@ -108,7 +133,9 @@ public final class SecuredRegistry implements AutoCloseable {
       }
       try {
         new Socket("127.0.0.1", port).close();
-        return new SecuredRegistry(nginx, port, certs.caPem(), passwordFile, password);
+        new Socket("127.0.0.1", bearerPort).close();
+        return new SecuredRegistry(
+            nginx, port, bearerPort, certs.caPem(), passwordFile, password, tokenFile);
       } catch (IOException notYet) {
         Thread.sleep(100);
       }
@@ -120,6 +147,16 @@ public final class SecuredRegistry implements AutoCloseable {
   /** The Confluent-compatible API behind TLS and basic authentication. */
   public String registryUrl() {
     return "https://127.0.0.1:" + port + "/apis/ccompat/v7";
+  }
+
+  /** The same API behind TLS and a bearer token ({@link #tokenFile()}). */
+  public String bearerRegistryUrl() {
+    return "https://127.0.0.1:" + bearerPort + "/apis/ccompat/v7";
+  }
+
+  /** A file holding the bearer token, one line. */
+  public Path tokenFile() {
+    return tokenFile;
   }
 
   /** The CA's certificate (PEM), the clients' truststore. */

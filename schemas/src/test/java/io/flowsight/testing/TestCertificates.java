@@ -14,16 +14,24 @@ import java.util.List;
 /**
  * Certificates made at test time with {@code keytool}: a CA, a server certificate signed by it for
  * {@code 127.0.0.1} and {@code localhost} (PKCS12, and as PEM chain and key for servers that read
- * PEM), and the CA's certificate as PEM, the clients' truststore. The stores' password reaches
- * keytool through its environment, never its command line.
+ * PEM), a client certificate signed by it for mutual TLS, and the CA's certificate as PEM, the
+ * clients' truststore (and the servers' truststore for client certificates). The stores' password
+ * reaches keytool through its environment, never its command line.
  *
  * @param caPem the CA's certificate, PEM: the clients' truststore
  * @param serverP12 the server's key and certificate chain, PKCS12, password {@code storePassword}
  * @param serverChainPem the server's certificate and the CA's, PEM
  * @param serverKeyPem the server's private key, PKCS#8 PEM
+ * @param clientP12 a client's key and certificate chain ({@code CN=flowsight-test-client}), PKCS12,
+ *     password {@code storePassword}
  */
 public record TestCertificates(
-    Path caPem, Path serverP12, Path serverChainPem, Path serverKeyPem, String storePassword) {
+    Path caPem,
+    Path serverP12,
+    Path serverChainPem,
+    Path serverKeyPem,
+    Path clientP12,
+    String storePassword) {
 
   /** Makes them in {@code dir}; skips (fails in CI) without keytool. */
   public static TestCertificates make(Path dir) throws Exception {
@@ -57,57 +65,6 @@ public record TestCertificates(
     keytool(
         dir,
         password,
-        "-genkeypair",
-        "-alias",
-        "server",
-        "-dname",
-        "CN=localhost",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        "server.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-    keytool(
-        dir,
-        password,
-        "-certreq",
-        "-alias",
-        "server",
-        "-keystore",
-        "server.p12",
-        "-storepass:env",
-        "STORE_PASSWORD",
-        "-file",
-        "server.csr");
-    keytool(
-        dir,
-        password,
-        "-gencert",
-        "-alias",
-        "ca",
-        "-keystore",
-        "ca.p12",
-        "-storepass:env",
-        "STORE_PASSWORD",
-        "-infile",
-        "server.csr",
-        "-outfile",
-        "server.crt",
-        "-rfc",
-        "-validity",
-        "2",
-        "-ext",
-        "SAN=ip:127.0.0.1,dns:localhost");
-    keytool(
-        dir,
-        password,
         "-exportcert",
         "-alias",
         "ca",
@@ -118,33 +75,8 @@ public record TestCertificates(
         "-rfc",
         "-file",
         "ca.pem");
-    // The server's store holds its chain: the CA first, then the signed reply.
-    keytool(
-        dir,
-        password,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-file",
-        "ca.pem",
-        "-keystore",
-        "server.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
-    keytool(
-        dir,
-        password,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "server",
-        "-file",
-        "server.crt",
-        "-keystore",
-        "server.p12",
-        "-storepass:env",
-        "STORE_PASSWORD");
+    signed(dir, password, "server", "CN=localhost", "ip:127.0.0.1,dns:localhost");
+    signed(dir, password, "client", "CN=flowsight-test-client", null);
     Path chain =
         Files.writeString(
             dir.resolve("server-chain.pem"),
@@ -161,7 +93,100 @@ public record TestCertificates(
                 + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getEncoded())
                 + "\n-----END PRIVATE KEY-----\n");
     return new TestCertificates(
-        dir.resolve("ca.pem"), dir.resolve("server.p12"), chain, keyPem, password);
+        dir.resolve("ca.pem"),
+        dir.resolve("server.p12"),
+        chain,
+        keyPem,
+        dir.resolve("client.p12"),
+        password);
+  }
+
+  /**
+   * A key pair in {@code <alias>.p12} whose certificate the CA signs; the store then holds the CA's
+   * certificate and the signed one (its chain). {@code san}: a subjectAltName extension, or null.
+   */
+  private static void signed(Path dir, String password, String alias, String dname, String san)
+      throws Exception {
+    String store = alias + ".p12";
+    keytool(
+        dir,
+        password,
+        "-genkeypair",
+        "-alias",
+        alias,
+        "-dname",
+        dname,
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-validity",
+        "2",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        store,
+        "-storepass:env",
+        "STORE_PASSWORD");
+    keytool(
+        dir,
+        password,
+        "-certreq",
+        "-alias",
+        alias,
+        "-keystore",
+        store,
+        "-storepass:env",
+        "STORE_PASSWORD",
+        "-file",
+        alias + ".csr");
+    List<String> gencert =
+        new ArrayList<>(
+            List.of(
+                "-gencert",
+                "-alias",
+                "ca",
+                "-keystore",
+                "ca.p12",
+                "-storepass:env",
+                "STORE_PASSWORD",
+                "-infile",
+                alias + ".csr",
+                "-outfile",
+                alias + ".crt",
+                "-rfc",
+                "-validity",
+                "2"));
+    if (san != null) {
+      gencert.addAll(List.of("-ext", "SAN=" + san));
+    }
+    keytool(dir, password, gencert.toArray(String[]::new));
+    keytool(
+        dir,
+        password,
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "ca",
+        "-file",
+        "ca.pem",
+        "-keystore",
+        store,
+        "-storepass:env",
+        "STORE_PASSWORD");
+    keytool(
+        dir,
+        password,
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        alias,
+        "-file",
+        alias + ".crt",
+        "-keystore",
+        store,
+        "-storepass:env",
+        "STORE_PASSWORD");
   }
 
   private static void keytool(Path dir, String storePassword, String... args) throws Exception {

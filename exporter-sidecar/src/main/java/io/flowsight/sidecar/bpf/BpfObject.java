@@ -119,6 +119,8 @@ public final class BpfObject implements AutoCloseable {
   private Consumer<FlowEvent> sink;
   private long sinkErrors;
   private volatile long snapshotDecodeErrors;
+  // What latestCounters() answers once the maps are gone (guarded by this).
+  private BpfCounters countersAtClose;
 
   /** Strongly held while the ring buffer exists: libbpf only has the native trampoline. */
   private LibBpf.SampleFn sampleFn;
@@ -544,6 +546,15 @@ public final class BpfObject implements AutoCloseable {
     return BpfCounters.of(sums);
   }
 
+  /**
+   * The counters now, or once closed the ones read as it closed (null if they could not be read):
+   * for a metrics scrape that may race the shutdown. This method and close exclude each other, so
+   * the maps are never read while they are freed.
+   */
+  public synchronized BpfCounters latestCounters() {
+    return obj == null ? countersAtClose : counters();
+  }
+
   /** Current max_entries of a map of the object (after load: what the kernel got). */
   public long maxEntries(String mapName) {
     ensureOpen();
@@ -562,9 +573,14 @@ public final class BpfObject implements AutoCloseable {
 
   /** Detaches everything and frees the object; the kernel drops programs and maps. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (obj == null) {
       return;
+    }
+    try {
+      countersAtClose = counters();
+    } catch (RuntimeException e) {
+      LOG.warn("could not read the kernel's counters before closing: {}", e.getMessage());
     }
     if (ringBuffer != null) {
       bpf.ring_buffer__free(ringBuffer);

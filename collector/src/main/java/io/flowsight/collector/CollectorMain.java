@@ -176,7 +176,8 @@ public final class CollectorMain {
                 config.metricsHost(),
                 config.metricsPort(),
                 metrics.registry(),
-                () -> CollectorRuntime.health(streams, health, metrics));
+                () -> CollectorRuntime.health(streams, health, metrics),
+                config.opsSecurity());
       } catch (IOException e) {
         err.println(
             "flowsight collector: cannot open the metrics endpoint on "

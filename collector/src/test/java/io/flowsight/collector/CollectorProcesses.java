@@ -20,11 +20,15 @@ final class CollectorProcesses {
    */
   static Process awaitRunning(Process p, int metricsPort, Path log)
       throws IOException, InterruptedException {
-    HttpClient http = HttpClient.newHttpClient();
+    return awaitRunning(
+        p, URI.create("http://127.0.0.1:" + metricsPort), HttpClient.newHttpClient(), log);
+  }
+
+  /** As above, for the endpoint at {@code base} (https with {@code http}'s trust). */
+  static Process awaitRunning(Process p, URI base, HttpClient http, Path log)
+      throws IOException, InterruptedException {
     HttpRequest health =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
-            .timeout(Duration.ofSeconds(2))
-            .build();
+        HttpRequest.newBuilder(base.resolve("/health")).timeout(Duration.ofSeconds(2)).build();
     long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < until) {
       if (!p.isAlive()) {

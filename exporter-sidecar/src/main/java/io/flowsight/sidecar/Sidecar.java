@@ -161,7 +161,8 @@ public final class Sidecar implements AutoCloseable {
                   config.metricsHost(),
                   config.metricsPort(),
                   metrics.registry(),
-                  () -> self[0].health());
+                  () -> self[0].health(),
+                  config.opsSecurity());
       Sidecar sidecar = new Sidecar(config, metrics, sink, bpf, table, hooks, ops, state);
       self[0] = sidecar;
       sidecar.schedule();
@@ -173,7 +174,13 @@ public final class Sidecar implements AutoCloseable {
           config.interimInterval().toSeconds(),
           ops == null
               ? ""
-              : ", metrics on http://" + config.metricsHost() + ":" + ops.port() + "/metrics");
+              : ", metrics on "
+                  + config.opsSecurity().scheme()
+                  + "://"
+                  + config.metricsHost()
+                  + ":"
+                  + ops.port()
+                  + "/metrics");
       return sidecar;
     } catch (RuntimeException | IOException e) {
       bpf.close();

@@ -24,12 +24,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -91,6 +95,9 @@ class SecuredPipelineIT {
     try (SecuredBroker broker = SecuredBroker.start(dir.resolve("broker"));
         SecuredRegistry registry =
             SecuredRegistry.start(dir.resolve("registry"), upstream(stack))) {
+      // The stack wrote the broker's configuration, keystore password included, for its owner
+      // only: nothing under its home is open to the group or others.
+      assertThat(openToOthers(broker.home())).isEmpty();
       try (Admin admin = Admin.create(broker.clientConfig())) {
         List<NewTopic> topics = new ArrayList<>();
         Map.of(raw, 3, identities, 3, aggregated, 1, deadLetters, 1)
@@ -293,6 +300,32 @@ class SecuredPipelineIT {
     assertThat(process.waitFor(2, TimeUnit.MINUTES)).as(output).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output).contains("published 2 events to " + topic);
+  }
+
+  /** Files and directories under {@code root} with any group or other permission bit. */
+  private static List<String> openToOthers(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      return walk.filter(
+              p -> {
+                try {
+                  Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(p);
+                  return permissions.stream()
+                      .anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"));
+                } catch (IOException e) {
+                  return true;
+                }
+              })
+          .map(p -> p + " " + permissionsOf(p))
+          .toList();
+    }
+  }
+
+  private static String permissionsOf(Path p) {
+    try {
+      return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    } catch (IOException e) {
+      return e.toString();
+    }
   }
 
   private static String upstream(LocalStack stack) {

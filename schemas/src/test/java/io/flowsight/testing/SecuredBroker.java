@@ -147,6 +147,11 @@ public final class SecuredBroker implements AutoCloseable {
     return "127.0.0.1:" + securedPort;
   }
 
+  /** The stack's home of this broker: its data, logs and rendered configuration. */
+  public Path home() {
+    return home;
+  }
+
   /** The SSL listener that demands a client certificate, {@code 127.0.0.1:port}. */
   public String mutualTlsBootstrapServers() {
     return "127.0.0.1:" + mutualTlsPort;

@@ -1,6 +1,7 @@
 package io.flowsight.collector.config;
 
 import io.flowsight.collector.CollectorSettings;
+import io.flowsight.ops.OpsSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -37,6 +38,8 @@ import java.util.Map;
  *     then more Kafka Streams / client properties ({@code --kafka-property})
  * @param registryProperties the registry client's authentication and trust ({@code
  *     --registry-username} and the rest), in the registry serde's keys
+ * @param opsSecurity TLS and basic authentication of the metrics and health endpoint ({@code
+ *     --metrics-tls-keystore}, {@code --metrics-username}): none by default
  */
 public record CollectorConfig(
     String bootstrapServers,
@@ -61,7 +64,8 @@ public record CollectorConfig(
     short replicationFactor,
     Duration commitInterval,
     Map<String, String> kafkaProperties,
-    Map<String, String> registryProperties) {
+    Map<String, String> registryProperties,
+    OpsSecurity opsSecurity) {
 
   public CollectorConfig {
     kafkaProperties = Map.copyOf(kafkaProperties);

@@ -5,6 +5,7 @@ import io.flowsight.collector.Topics;
 import io.flowsight.enrichment.ownership.HistoryPolicy;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.OpsSecurityOptions;
 import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import java.nio.file.Path;
@@ -37,9 +38,11 @@ public final class CollectorOptions {
   static final Set<String> SCRIPT_VARIABLES =
       Stream.concat(
               Stream.of("FLOWSIGHT_COLLECTOR_METRICS_PORT", "FLOWSIGHT_COLLECTOR_METRICS_URL"),
-              Stream.concat(
-                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
-                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
+              Stream.of(
+                      KafkaSecurityOptions.secretVariables(ENV_PREFIX),
+                      RegistrySecurityOptions.secretVariables(ENV_PREFIX),
+                      OpsSecurityOptions.secretVariables(ENV_PREFIX))
+                  .flatMap(Set::stream))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
@@ -221,6 +224,8 @@ public final class CollectorOptions {
   /** Authentication and trust of the registry client. */
   @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
 
+  @Mixin OpsSecurityOptions opsSecurity = new OpsSecurityOptions();
+
   /**
    * Parses {@code args} with defaults from the environment and the {@code --config} file (see
    * {@link Settings}).
@@ -350,6 +355,7 @@ public final class CollectorOptions {
         (short) replication,
         commit,
         clientProperties,
-        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl),
+        opsSecurity.security(SETTINGS, env));
   }
 }

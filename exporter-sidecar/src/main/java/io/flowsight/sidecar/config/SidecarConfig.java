@@ -1,5 +1,6 @@
 package io.flowsight.sidecar.config;
 
+import io.flowsight.ops.OpsSecurity;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.flow.ExcludedTraffic;
 import java.nio.file.Path;
@@ -34,6 +35,8 @@ import java.util.Map;
  *     rest): empty for plaintext
  * @param registryClientProperties the registry client's authentication and trust ({@code
  *     --registry-username} and the rest), in the registry serde's keys: empty by default
+ * @param opsSecurity TLS and basic authentication of the metrics and health endpoint ({@code
+ *     --metrics-tls-keystore}, {@code --metrics-username}): none by default
  */
 public record SidecarConfig(
     String observerId,
@@ -53,7 +56,8 @@ public record SidecarConfig(
     ExcludedTraffic excluded,
     Path stateDir,
     Map<String, String> kafkaClientProperties,
-    Map<String, String> registryClientProperties) {
+    Map<String, String> registryClientProperties,
+    OpsSecurity opsSecurity) {
 
   public SidecarConfig {
     kafkaClientProperties = Map.copyOf(kafkaClientProperties);

@@ -4,6 +4,7 @@ import io.flowsight.enrichment.Cidr;
 import io.flowsight.schemas.Identity;
 import io.flowsight.settings.ConfigException;
 import io.flowsight.settings.KafkaSecurityOptions;
+import io.flowsight.settings.OpsSecurityOptions;
 import io.flowsight.settings.RegistrySecurityOptions;
 import io.flowsight.settings.Settings;
 import io.flowsight.sidecar.bpf.BpfObject;
@@ -45,9 +46,11 @@ public final class SidecarOptions {
   static final Set<String> SCRIPT_VARIABLES =
       Stream.concat(
               Stream.of("FLOWSIGHT_SIDECAR_METRICS_PORT", "FLOWSIGHT_SIDECAR_METRICS_URL"),
-              Stream.concat(
-                  KafkaSecurityOptions.secretVariables(ENV_PREFIX).stream(),
-                  RegistrySecurityOptions.secretVariables(ENV_PREFIX).stream()))
+              Stream.of(
+                      KafkaSecurityOptions.secretVariables(ENV_PREFIX),
+                      RegistrySecurityOptions.secretVariables(ENV_PREFIX),
+                      OpsSecurityOptions.secretVariables(ENV_PREFIX))
+                  .flatMap(Set::stream))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final Settings SETTINGS =
@@ -200,6 +203,8 @@ public final class SidecarOptions {
   /** Authentication and trust of the registry client. */
   @Mixin RegistrySecurityOptions registrySecurity = new RegistrySecurityOptions();
 
+  @Mixin OpsSecurityOptions opsSecurity = new OpsSecurityOptions();
+
   /** The environment parsed from: secrets may come from it. */
   private Map<String, String> env = Map.of();
 
@@ -308,7 +313,8 @@ public final class SidecarOptions {
         ExcludedTraffic.of(excluded),
         stateDirValue,
         kafkaSecurity.clientProperties(SETTINGS, env),
-        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl),
+        opsSecurity.security(SETTINGS, env));
   }
 
   private Identity identity() {

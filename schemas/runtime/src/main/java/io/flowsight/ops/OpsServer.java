@@ -1,7 +1,11 @@
 package io.flowsight.ops;
 
+import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -14,7 +18,8 @@ import java.util.function.Supplier;
 /**
  * The operations endpoint of a Flowsight service (the sidecar, the collector): {@code /metrics}
  * (Prometheus text format) and {@code /health} (JSON; HTTP 200 when healthy, 503 when not), on one
- * small daemon thread.
+ * small daemon thread. Optionally over TLS and behind HTTP basic authentication ({@link
+ * OpsSecurity}): the JDK's own server does both, so no web framework comes into the services.
  */
 public final class OpsServer implements AutoCloseable {
 
@@ -25,9 +30,40 @@ public final class OpsServer implements AutoCloseable {
 
   public OpsServer(String host, int port, PrometheusRegistry registry, Supplier<Health> health)
       throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    server.createContext("/metrics", new MetricsHandler(registry));
-    server.createContext("/health", exchange -> respond(exchange, health.get()));
+    this(host, port, registry, health, OpsSecurity.NONE);
+  }
+
+  public OpsServer(
+      String host,
+      int port,
+      PrometheusRegistry registry,
+      Supplier<Health> health,
+      OpsSecurity security)
+      throws IOException {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (security.tls() != null) {
+      HttpsServer https = HttpsServer.create(address, 16);
+      https.setHttpsConfigurator(new HttpsConfigurator(security.tls()));
+      server = https;
+    } else {
+      server = HttpServer.create(address, 16);
+    }
+    HttpContext metrics = server.createContext("/metrics", new MetricsHandler(registry));
+    HttpContext healthContext =
+        server.createContext("/health", exchange -> respond(exchange, health.get()));
+    if (security.authenticated()) {
+      BasicAuthenticator authenticator =
+          new BasicAuthenticator("flowsight", StandardCharsets.UTF_8) {
+            @Override
+            public boolean checkCredentials(String user, String password) {
+              return security.admits(user, password);
+            }
+          };
+      metrics.setAuthenticator(authenticator);
+      if (security.healthToo()) {
+        healthContext.setAuthenticator(authenticator);
+      }
+    }
     server.setExecutor(
         Executors.newSingleThreadExecutor(
             r -> {

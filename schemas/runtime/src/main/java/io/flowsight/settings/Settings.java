@@ -196,6 +196,11 @@ public final class Settings {
     return envPrefix + key(optionName).toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_');
   }
 
+  /** A warning about a setting that works but is unwise (to the service's standard error). */
+  public void warn(String message) {
+    warnings.accept(message);
+  }
+
   /** The error for a bad value of {@code option}, with where it can be set and {@code fix}. */
   public ConfigException bad(String option, String value, String fix) {
     return new ConfigException(

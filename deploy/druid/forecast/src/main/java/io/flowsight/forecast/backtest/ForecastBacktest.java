@@ -1,8 +1,8 @@
 package io.flowsight.forecast.backtest;
 
 import io.flowsight.forecast.Accuracy;
-import io.flowsight.forecast.DoubleSeasonalHoltWinters;
 import io.flowsight.forecast.Forecast;
+import io.flowsight.forecast.HoltWinters;
 import io.flowsight.forecast.SeasonalNaive;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -68,7 +68,7 @@ public final class ForecastBacktest {
               + " points; the backtest needs "
               + (firstOrigin + (long) horizon * origins));
     }
-    DoubleSeasonalHoltWinters model = new DoubleSeasonalHoltWinters(pointsPerDay, week);
+    HoltWinters model = HoltWinters.dailyAndWeekly(pointsPerDay, week);
     Origin[] scores = new Origin[origins];
     for (int i = 0; i < origins; i++) {
       int origin = firstOrigin + i * horizon;

@@ -1,7 +1,7 @@
 package io.flowsight.forecast.job;
 
-import io.flowsight.forecast.DoubleSeasonalHoltWinters;
 import io.flowsight.forecast.Forecast;
+import io.flowsight.forecast.HoltWinters;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,9 +15,6 @@ import java.util.Locale;
  */
 public final class ForecastJob {
 
-  /** Name of the model in the output. */
-  public static final String MODEL = "double-seasonal-holt-winters";
-
   /** What a run made, and what it skipped and why. */
   public record Result(List<ForecastPoint> points, List<Skipped> skipped, int forecastSeries) {}
 
@@ -27,7 +24,8 @@ public final class ForecastJob {
   private final Duration step;
   private final int horizon;
   private final double coverage;
-  private final DoubleSeasonalHoltWinters model;
+  // Richest first.
+  private final List<HoltWinters> models;
 
   /**
    * @param step the series' step; a day and a week must be whole numbers of it
@@ -44,7 +42,11 @@ public final class ForecastJob {
     this.step = step;
     this.horizon = horizon;
     this.coverage = coverage;
-    this.model = new DoubleSeasonalHoltWinters((int) perDay, (int) (7 * perDay));
+    this.models =
+        List.of(
+            HoltWinters.dailyAndWeekly((int) perDay, (int) (7 * perDay)),
+            HoltWinters.daily((int) perDay),
+            HoltWinters.trendOnly());
   }
 
   public Result run(List<Series> series, long issuedAt) {
@@ -55,14 +57,18 @@ public final class ForecastJob {
       if (!s.step().equals(step)) {
         throw new IllegalArgumentException("series " + s.key().text() + " has step " + s.step());
       }
-      if (s.values().length < model.minimumHistory()) {
+      HoltWinters model =
+          models.stream()
+              .filter(m -> s.values().length >= m.minimumHistory())
+              .findFirst()
+              .orElse(null);
+      if (model == null) {
         skipped.add(
             new Skipped(
                 s.key(),
                 s.values().length
-                    + " steps of history; the model needs two weeks ("
-                    + model.minimumHistory()
-                    + ")"));
+                    + " steps of history; the shortest model needs "
+                    + models.get(models.size() - 1).minimumHistory()));
         continue;
       }
       if (Arrays.stream(s.values()).allMatch(v -> v == 0)) {
@@ -90,7 +96,7 @@ public final class ForecastJob {
                 f.lower()[h],
                 f.upper()[h],
                 coverage,
-                MODEL,
+                model.name(),
                 s.values().length));
       }
     }

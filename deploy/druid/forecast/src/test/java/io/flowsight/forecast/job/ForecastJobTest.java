@@ -2,8 +2,8 @@ package io.flowsight.forecast.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flowsight.forecast.DoubleSeasonalHoltWinters;
 import io.flowsight.forecast.Forecast;
+import io.flowsight.forecast.HoltWinters;
 import io.flowsight.forecast.backtest.SyntheticTraffic;
 import java.time.Duration;
 import java.util.List;
@@ -20,21 +20,24 @@ class ForecastJobTest {
     Series pair = new Series(SeriesKey.appPair("web", "db"), START, HOUR, threeWeeks);
     Series zones =
         new Series(SeriesKey.zonePort("zone-a", "zone-b", 5432), START, HOUR, threeWeeks);
-    Series young = new Series(SeriesKey.appPair("new", "db"), START, HOUR, new double[100]);
+    Series young = new Series(SeriesKey.appPair("new", "db"), START, HOUR, new double[10]);
+    Series fourDays =
+        new Series(
+            SeriesKey.appPair("recent", "db"), START, HOUR, SyntheticTraffic.series(24, 4, 50, 4));
     Series idle = new Series(SeriesKey.appPair("idle", "db"), START, HOUR, new double[21 * 24]);
 
     ForecastJob.Result result =
-        new ForecastJob(HOUR, 24, 0.9).run(List.of(pair, young, zones, idle), 42L);
+        new ForecastJob(HOUR, 24, 0.9).run(List.of(pair, young, zones, idle, fourDays), 42L);
 
-    assertThat(result.forecastSeries()).isEqualTo(2);
-    assertThat(result.points()).hasSize(48);
+    assertThat(result.forecastSeries()).isEqualTo(3);
+    assertThat(result.points()).hasSize(72);
     assertThat(result.skipped())
         .containsExactly(
             new ForecastJob.Skipped(
-                young.key(), "100 steps of history; the model needs two weeks (336)"),
+                young.key(), "10 steps of history; the shortest model needs 12"),
             new ForecastJob.Skipped(idle.key(), "no traffic in its history"));
 
-    Forecast expected = new DoubleSeasonalHoltWinters(24, 168).fit(threeWeeks).forecast(24, 0.9);
+    Forecast expected = HoltWinters.dailyAndWeekly(24, 168).fit(threeWeeks).forecast(24, 0.9);
     ForecastPoint first = result.points().get(0);
     assertThat(first)
         .isEqualTo(
@@ -53,7 +56,7 @@ class ForecastJobTest {
                 expected.lower()[0],
                 expected.upper()[0],
                 0.9,
-                "double-seasonal-holt-winters",
+                "holt-winters-daily-weekly",
                 504));
     ForecastPoint lastOfPair = result.points().get(23);
     assertThat(lastOfPair.time()).isEqualTo(first.time() + 23 * HOUR.toMillis());
@@ -63,5 +66,10 @@ class ForecastJobTest {
     assertThat(zone.clientZone()).isEqualTo("zone-a");
     assertThat(zone.servicePort()).isEqualTo(5432);
     assertThat(zone.clientApp()).isNull();
+    // Four days: the daily season without the weekly one.
+    ForecastPoint recent = result.points().get(48);
+    assertThat(recent.clientApp()).isEqualTo("recent");
+    assertThat(recent.model()).isEqualTo("holt-winters-daily");
+    assertThat(recent.historySteps()).isEqualTo(96);
   }
 }

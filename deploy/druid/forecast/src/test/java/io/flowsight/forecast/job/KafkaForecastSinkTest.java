@@ -25,7 +25,7 @@ class KafkaForecastSinkTest {
             1200.25,
             1800.75,
             0.95,
-            "double-seasonal-holt-winters",
+            "holt-winters-daily-weekly",
             504);
 
     assertThat(new String(KafkaForecastSink.json(point), StandardCharsets.UTF_8))
@@ -33,6 +33,6 @@ class KafkaForecastSinkTest {
             "{\"time\":3600000,\"issuedAt\":1000,\"kind\":\"app_pair\",\"clientApp\":\"web\","
                 + "\"serverApp\":\"db\",\"step\":\"PT1H\",\"metric\":\"bytes\",\"forecast\":1500.5,"
                 + "\"lower\":1200.25,\"upper\":1800.75,\"coverage\":0.95,"
-                + "\"model\":\"double-seasonal-holt-winters\",\"historySteps\":504}");
+                + "\"model\":\"holt-winters-daily-weekly\",\"historySteps\":504}");
   }
 }

@@ -2,7 +2,6 @@ package io.flowsight.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flowsight.sidecar.Sidecar;
 import io.flowsight.sidecar.SidecarMain;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,10 +31,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -169,10 +163,11 @@ class BrokerOutageIT {
           long markerWindow = (System.currentTimeMillis() / window + 1) * window;
           Thread.sleep(markerWindow - System.currentTimeMillis() + 500);
           exchange(listener.getLocalPort());
-          Totals totals =
-              awaitTotals(
-                  bootstrap,
+          AggregatedOutput.Totals totals =
+              AggregatedOutput.awaitTotals(
+                  Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
                   aggregated,
+                  CLIENT,
                   listener.getLocalPort(),
                   markerWindow,
                   // The row comes about 75 s after the broker's return (window, settle delay and
@@ -197,9 +192,9 @@ class BrokerOutageIT {
               connections,
               madeDuringOutage,
               oldestDuringOutage,
-              totals.connections,
-              totals.bytesClientToServer,
-              totals.bytesServerToClient,
+              totals.connections(),
+              totals.bytesClientToServer(),
+              totals.bytesServerToClient(),
               Duration.ofNanos(System.nanoTime() - brokerBack).toSeconds(),
               metrics.value("flowsight_sidecar_output_retries_total"),
               metrics.value("flowsight_sidecar_output_dropped_total"));
@@ -210,11 +205,15 @@ class BrokerOutageIT {
           assertThat(oldestDuringOutage)
               .as("oldest record held, late in the outage")
               .isGreaterThan(60);
-          assertThat(totals.connections).isEqualTo(connections);
-          assertThat(totals.bytesClientToServer).isEqualTo((long) connections * REQUEST_BYTES);
-          assertThat(totals.bytesServerToClient).isEqualTo((long) connections * RESPONSE_BYTES);
-          assertThat(totals.unattributedRows).isZero();
-          assertThat(count(bootstrap, deadLetters)).as("dead letters").isZero();
+          assertThat(totals.connections()).isEqualTo(connections);
+          assertThat(totals.bytesClientToServer()).isEqualTo((long) connections * REQUEST_BYTES);
+          assertThat(totals.bytesServerToClient()).isEqualTo((long) connections * RESPONSE_BYTES);
+          assertThat(totals.unattributedRows()).isZero();
+          assertThat(
+                  AggregatedOutput.count(
+                      Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), deadLetters))
+              .as("dead letters")
+              .isZero();
           assertThat(metrics.value("flowsight_sidecar_output_dropped_total")).isZero();
           assertThat(metrics.value("flowsight_sidecar_producer_errors_total")).isZero();
           assertThat(metrics.value("flowsight_sidecar_output_retries_total", "cause", "broker"))
@@ -247,97 +246,12 @@ class BrokerOutageIT {
     }
   }
 
-  private record Totals(
-      long connections,
-      long bytesClientToServer,
-      long bytesServerToClient,
-      long unattributedRows) {}
-
-  /**
-   * Reads the output topic up to the end marker's row (the first row of the load's 4-tuple in
-   * {@code markerWindow} or later) and sums the load's rows before it.
-   */
-  private static Totals awaitTotals(
-      String bootstrap,
-      String topic,
-      int port,
-      long markerWindow,
-      Duration timeout,
-      java.util.function.Supplier<String> diagnosis)
-      throws Exception {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "outage-reader-" + UUID.randomUUID());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    long connections = 0;
-    long up = 0;
-    long down = 0;
-    long unattributed = 0;
-    boolean marker = false;
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      while (!marker && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
-          JsonNode row = JSON.readTree(r.value());
-          if (marker
-              || !CLIENT.equals(row.path("clientIp").asText())
-              || row.path("servicePort").asInt() != port) {
-            continue;
-          }
-          if (row.path("windowStart").asLong() >= markerWindow) {
-            marker = true;
-            continue;
-          }
-          connections += row.path("connections").asLong();
-          up += row.path("bytesClientToServer").asLong();
-          down += row.path("bytesServerToClient").asLong();
-          if (!"OWNER".equals(row.path("clientAttribution").asText())
-              || !"OWNER".equals(row.path("serverAttribution").asText())) {
-            unattributed++;
-          }
-        }
-      }
-    }
-    if (!marker) {
-      throw new AssertionError(
-          "the end marker's row did not arrive within " + timeout + "; " + diagnosis.get());
-    }
-    return new Totals(connections, up, down, unattributed);
-  }
-
   private static String tail(Path file, int lines) {
     try {
       List<String> all = Files.readAllLines(file);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "(" + e + ")";
-    }
-  }
-
-  /** The records in {@code topic} (committed ones), read to the end. */
-  private static long count(String bootstrap, String topic) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      long records = 0;
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))
-          && System.nanoTime() < deadline) {
-        records += consumer.poll(Duration.ofMillis(500)).count();
-      }
-      return records;
     }
   }
 

@@ -36,11 +36,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -179,7 +174,7 @@ class SecuredPipelineIT {
                     config.kafkaClientProperties(),
                     config.registryClientProperties()),
                 SidecarMain.localIdentity(config));
-        Totals totals;
+        AggregatedOutput.Totals totals;
         try {
           Thread server = Exchanges.serve(listener, REQUEST_BYTES, RESPONSE_BYTES);
           for (int i = 0; i < CONNECTIONS; i++) {
@@ -193,9 +188,10 @@ class SecuredPipelineIT {
           Thread.sleep(markerWindow - System.currentTimeMillis() + 500);
           exchange(listener.getLocalPort());
           totals =
-              awaitTotals(
-                  broker,
+              AggregatedOutput.awaitTotals(
+                  broker.clientConfig(),
                   aggregated,
+                  CLIENT,
                   listener.getLocalPort(),
                   markerWindow,
                   Duration.ofMinutes(3),
@@ -213,11 +209,11 @@ class SecuredPipelineIT {
           sidecar.close();
         }
 
-        assertThat(totals.rows).as("rows of the load").isNotEmpty();
-        assertThat(totals.connections).isEqualTo(CONNECTIONS);
-        assertThat(totals.bytesClientToServer).isEqualTo((long) CONNECTIONS * REQUEST_BYTES);
-        assertThat(totals.bytesServerToClient).isEqualTo((long) CONNECTIONS * RESPONSE_BYTES);
-        for (JsonNode row : totals.rows) {
+        assertThat(totals.rows()).as("rows of the load").isNotEmpty();
+        assertThat(totals.connections()).isEqualTo(CONNECTIONS);
+        assertThat(totals.bytesClientToServer()).isEqualTo((long) CONNECTIONS * REQUEST_BYTES);
+        assertThat(totals.bytesServerToClient()).isEqualTo((long) CONNECTIONS * RESPONSE_BYTES);
+        for (JsonNode row : totals.rows()) {
           assertThat(row.path("clientApp").asText()).as(row.toString()).isEqualTo(clientApp);
           assertThat(row.path("serverApp").asText()).as(row.toString()).isEqualTo(serverApp);
           assertThat(row.path("clientAttribution").asText()).isEqualTo("OWNER");
@@ -225,7 +221,9 @@ class SecuredPipelineIT {
           // The sidecar saw both ends: each connection was reported twice and counted once.
           assertThat(row.path("observedBy").asText()).isEqualTo("BOTH");
         }
-        assertThat(count(broker, deadLetters)).as("dead letters").isZero();
+        assertThat(AggregatedOutput.count(broker.clientConfig(), deadLetters))
+            .as("dead letters")
+            .isZero();
         assertThat(metrics.value("flowsight_sidecar_output_dropped_total")).isZero();
         assertThat(metrics.value("flowsight_sidecar_producer_errors_total")).isZero();
         assertThat(collector.isAlive()).isTrue();
@@ -341,82 +339,5 @@ class SecuredPipelineIT {
         port,
         REQUEST_BYTES,
         RESPONSE_BYTES);
-  }
-
-  private record Totals(
-      List<JsonNode> rows, long connections, long bytesClientToServer, long bytesServerToClient) {}
-
-  /**
-   * Reads the output topic over SASL_SSL up to the end marker's row (the first row of the 4-tuple
-   * in {@code markerWindow} or later) and sums the rows before it.
-   */
-  private static Totals awaitTotals(
-      SecuredBroker broker,
-      String topic,
-      int port,
-      long markerWindow,
-      Duration timeout,
-      java.util.function.Supplier<String> diagnosis)
-      throws Exception {
-    Map<String, Object> config = broker.clientConfig();
-    config.put(ConsumerConfig.GROUP_ID_CONFIG, "secured-reader-" + UUID.randomUUID());
-    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<JsonNode> rows = new ArrayList<>();
-    long connections = 0;
-    long up = 0;
-    long down = 0;
-    boolean marker = false;
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      while (!marker && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
-          JsonNode row = JSON.readTree(r.value());
-          if (marker
-              || !CLIENT.equals(row.path("clientIp").asText())
-              || row.path("servicePort").asInt() != port) {
-            continue;
-          }
-          if (row.path("windowStart").asLong() >= markerWindow) {
-            marker = true;
-            continue;
-          }
-          rows.add(row);
-          connections += row.path("connections").asLong();
-          up += row.path("bytesClientToServer").asLong();
-          down += row.path("bytesServerToClient").asLong();
-        }
-      }
-    }
-    if (!marker) {
-      throw new AssertionError(
-          "the end marker's row did not arrive within " + timeout + "; " + diagnosis.get());
-    }
-    return new Totals(rows, connections, up, down);
-  }
-
-  /** The records in {@code topic} (committed ones), read to the end over SASL_SSL. */
-  private static long count(SecuredBroker broker, String topic) {
-    Map<String, Object> config = broker.clientConfig();
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      long records = 0;
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))
-          && System.nanoTime() < deadline) {
-        records += consumer.poll(Duration.ofMillis(500)).count();
-      }
-      return records;
-    }
   }
 }

@@ -85,6 +85,8 @@ public final class DruidMain {
     main.env = env;
     main.out = out;
     CommandLine commandLine = Settings.command(main);
+    // An option given twice: the last one counts, as in most command-line tools.
+    commandLine.setOverwrittenOptionsAllowed(true);
     commandLine.setOut(new java.io.PrintWriter(out, true));
     commandLine.setErr(new java.io.PrintWriter(err, true));
     commandLine.setExecutionExceptionHandler(

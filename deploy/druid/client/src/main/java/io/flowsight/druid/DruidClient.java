@@ -214,6 +214,11 @@ public final class DruidClient {
     return checks;
   }
 
+  /** Whether every check of {@link #readiness} passes. */
+  public boolean ready() {
+    return readiness().stream().allMatch(Check::ok);
+  }
+
   private Check check(String what, Runnable probe) {
     try {
       probe.run();

@@ -24,6 +24,11 @@ public final class DruidFiles {
     return find("flows-supervisor.json");
   }
 
+  /** The repository's {@code ./flowsight}, two directories above {@code deploy/druid}. */
+  public static Path flowsightScript() {
+    return queries().getParent().getParent().getParent().resolve("flowsight");
+  }
+
   private static Path find(String name) {
     for (Path start : new Path[] {classesLocation(), Path.of("").toAbsolutePath()}) {
       for (Path d = start; d != null; d = d.getParent()) {

@@ -63,6 +63,8 @@ public final class DruidMain {
 
   @Option(
       names = "--url",
+      // Before or after the subcommand: ./flowsight query top-talkers --url U.
+      scope = CommandLine.ScopeType.INHERIT,
       description =
           "the router (env FLOWSIGHT_DRUID_URL; default http://127.0.0.1:"
               + "$FLOWSIGHT_DRUID_ROUTER_PORT, 18888)")

@@ -153,7 +153,7 @@ public final class FreshnessBenchmark implements Callable<Integer> {
     private static final long serialVersionUID = 1L;
 
     Stop(String message) {
-      super("druid-freshness: " + message);
+      super("bench freshness: " + message);
     }
   }
 

@@ -33,7 +33,7 @@ class FreshnessBenchmarkTest {
     assertThat(FreshnessBenchmark.durationSeconds(settings.get("--window"))).isEqualTo(60.0);
     assertThat(FreshnessBenchmark.durationSeconds("500ms")).isEqualTo(0.5);
     assertThatThrownBy(() -> FreshnessBenchmark.durationSeconds("PT1M"))
-        .hasMessage("druid-freshness: cannot read the duration 'PT1M' (use e.g. 500ms, 30s, 1m)");
+        .hasMessage("bench freshness: cannot read the duration 'PT1M' (use e.g. 500ms, 30s, 1m)");
   }
 
   @Test

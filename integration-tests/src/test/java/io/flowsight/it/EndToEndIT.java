@@ -2,7 +2,10 @@ package io.flowsight.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowsight.druid.DruidClient;
+import io.flowsight.druid.DruidException;
+import io.flowsight.druid.Supervisors;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.Sidecar;
 import io.flowsight.sidecar.SidecarMain;
@@ -20,6 +23,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
@@ -48,9 +52,10 @@ class EndToEndIT {
     Requirements.requireRoot();
     Requirements.require(
         Files.isReadable(BpfObject.KERNEL_BTF), "a kernel with BTF (/sys/kernel/btf/vmlinux)");
-    Druid druid = Druid.fromEnvironment();
+    String druidUrl = System.getenv("FLOWSIGHT_TEST_DRUID_URL");
+    DruidClient druid = druidUrl == null ? null : new DruidClient(druidUrl);
     Requirements.require(
-        druid != null && druid.healthy(),
+        druid != null && druid.ready(),
         "a Druid cluster (./flowsight test starts one and sets FLOWSIGHT_TEST_DRUID_URL)");
 
     String run = UUID.randomUUID().toString().substring(0, 8);
@@ -72,10 +77,12 @@ class EndToEndIT {
             + "\n    zone: zone-b\n");
 
     druid.submitSupervisor(
-        Repository.file("deploy/druid/flows-supervisor.json"),
-        dataSource,
-        aggregatedTopic,
-        stack.bootstrapServers());
+        Supervisors.loadSpec(
+            Repository.file("deploy/druid/flows-supervisor.json"),
+            dataSource,
+            aggregatedTopic,
+            stack.bootstrapServers(),
+            Map.of()));
     CollectorProcess collector =
         CollectorProcess.start(
             stack.bootstrapServers(),
@@ -133,10 +140,11 @@ class EndToEndIT {
         exchange(listener, 1);
       }
 
-      JsonNode rows = awaitRows(druid, dataSource, clientApp, markerWindow, Duration.ofMinutes(4));
+      List<ObjectNode> rows =
+          awaitRows(druid, dataSource, clientApp, markerWindow, Duration.ofMinutes(4));
 
       assertThat(rows).hasSize(1);
-      JsonNode row = rows.get(0);
+      ObjectNode row = rows.get(0);
       assertThat(row.path("clientApp").asText()).isEqualTo(clientApp);
       assertThat(row.path("serverApp").asText()).isEqualTo(serverApp);
       assertThat(row.path("clientZone").asText()).isEqualTo("zone-a");
@@ -153,7 +161,7 @@ class EndToEndIT {
     } finally {
       sidecar.close();
       collector.close();
-      druid.terminateSupervisor(dataSource);
+      druid.supervisorAction(dataSource, "terminate");
     }
   }
 
@@ -177,8 +185,8 @@ class EndToEndIT {
    * Waits until the end marker (a row of {@code clientApp} in {@code markerWindow} or later) is
    * queryable, then returns the rows before it.
    */
-  private static JsonNode awaitRows(
-      Druid druid, String dataSource, String clientApp, long markerWindow, Duration timeout)
+  private static List<ObjectNode> awaitRows(
+      DruidClient druid, String dataSource, String clientApp, long markerWindow, Duration timeout)
       throws Exception {
     String where =
         " FROM \""
@@ -194,18 +202,20 @@ class EndToEndIT {
     String last = "no answer";
     while (System.nanoTime() < deadline) {
       try {
-        JsonNode rows = druid.sql(marker);
+        List<ObjectNode> rows = druid.sql(marker).objects();
         last = rows.toString();
         if (rows.size() > 0 && rows.get(0).path("connections").asLong() > 0) {
-          return druid.sql(
-              "SELECT clientApp, serverApp, clientZone, serverZone, servicePort, observedBy,"
-                  + " SUM(connections) AS connections, SUM(failedConnections) AS failedConnections,"
-                  + " SUM(bytesClientToServer) AS bytesClientToServer,"
-                  + " SUM(bytesServerToClient) AS bytesServerToClient"
-                  + String.format(where, "<")
-                  + " GROUP BY 1, 2, 3, 4, 5, 6");
+          return druid
+              .sql(
+                  "SELECT clientApp, serverApp, clientZone, serverZone, servicePort, observedBy,"
+                      + " SUM(connections) AS connections, SUM(failedConnections) AS failedConnections,"
+                      + " SUM(bytesClientToServer) AS bytesClientToServer,"
+                      + " SUM(bytesServerToClient) AS bytesServerToClient"
+                      + String.format(where, "<")
+                      + " GROUP BY 1, 2, 3, 4, 5, 6")
+              .objects();
         }
-      } catch (IOException e) {
+      } catch (DruidException e) {
         last = e.getMessage(); // the datasource appears with its first row
       }
       Thread.sleep(2000);

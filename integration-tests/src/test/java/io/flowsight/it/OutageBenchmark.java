@@ -1,6 +1,7 @@
 package io.flowsight.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowsight.druid.DruidClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -50,8 +51,8 @@ public final class OutageBenchmark {
                 "unknown option " + args[i] + " (use --seconds N, --rate R, --settle N)");
       }
     }
-    Druid druid = new Druid(router);
-    if (!druid.healthy()) {
+    DruidClient druid = new DruidClient(router);
+    if (!druid.ready()) {
       throw new IllegalStateException("no Druid at " + router + ": run sudo ./flowsight up first");
     }
     Path stack = Repository.file("deploy/local/stack");
@@ -114,7 +115,7 @@ public final class OutageBenchmark {
       double recoverSeconds = Double.NaN;
       long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
       while (System.nanoTime() < deadline) {
-        JsonNode rows = druid.sql(sql);
+        List<ObjectNode> rows = druid.sql(sql).objects();
         if (rows.size() > 0 && !rows.get(0).path("c").isNull()) {
           inDruid = rows.get(0).path("c").asLong();
           up = rows.get(0).path("up").asLong();
@@ -128,7 +129,7 @@ public final class OutageBenchmark {
       }
       // Anything counted twice would show now.
       Thread.sleep(15_000);
-      JsonNode rows = druid.sql(sql);
+      List<ObjectNode> rows = druid.sql(sql).objects();
       if (rows.size() > 0) {
         inDruid = rows.get(0).path("c").asLong();
         up = rows.get(0).path("up").asLong();

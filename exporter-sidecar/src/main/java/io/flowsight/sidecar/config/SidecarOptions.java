@@ -194,6 +194,35 @@ public final class SidecarOptions {
       description = "A free label of this host's identity; repeatable.")
   Map<String, String> identityLabels = new LinkedHashMap<>();
 
+  @Option(
+      names = "--cgroup-root",
+      paramLabel = "DIR|auto|off",
+      defaultValue = "auto",
+      description =
+          "The host's cgroup2 mount, walked to name each connection's container and pod from its"
+              + " socket's cgroup (in a container: the host's /sys/fs/cgroup mounted read-only,"
+              + " e.g. /host/sys/fs/cgroup). auto: the first cgroup2 mount of this process (none on"
+              + " a cgroup v1 host: no container ids nor pods); off: none. Default: ${DEFAULT-VALUE}.")
+  String cgroupRoot;
+
+  @Option(
+      names = "--kubernetes-node",
+      paramLabel = "NAME",
+      description =
+          "This node's name (in the DaemonSet: spec.nodeName from the downward API): watch its"
+              + " pods and the node on the Kubernetes API (in-cluster service account, else"
+              + " KUBECONFIG) to name each record's local IP (the pod's, else the node's) and"
+              + " pod. Needs --kubernetes-cluster. Default: none (no API calls).")
+  String kubernetesNode;
+
+  @Option(
+      names = "--kubernetes-cluster",
+      paramLabel = "NAME",
+      description =
+          "The cluster's name in those identities: the same as the Kubernetes identity source's"
+              + " --cluster.")
+  String kubernetesCluster;
+
   /** Authentication and encryption of the producer. */
   @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
 
@@ -290,6 +319,30 @@ public final class SidecarOptions {
       throw SETTINGS.bad(
           "--state-dir", stateDir, "it is a file, not a directory: name a directory");
     }
+    Path cgroupRootValue = null;
+    boolean cgroupLookups = true;
+    String cgroupRootText = cgroupRoot == null ? "auto" : cgroupRoot.trim();
+    if (cgroupRootText.equalsIgnoreCase("off")) {
+      cgroupLookups = false;
+    } else if (!cgroupRootText.equalsIgnoreCase("auto")) {
+      cgroupRootValue = cgroup2Mount(cgroupRootText);
+    }
+    String node = kubernetesNode == null || kubernetesNode.isBlank() ? null : kubernetesNode.trim();
+    String cluster =
+        kubernetesCluster == null || kubernetesCluster.isBlank() ? null : kubernetesCluster.trim();
+    if (node != null && cluster == null) {
+      throw SETTINGS.bad(
+          "--kubernetes-cluster",
+          "",
+          "name the cluster (the identity source's --cluster, e.g. prod-east): --kubernetes-node"
+              + " needs it");
+    }
+    if (node != null && !cgroupLookups) {
+      throw SETTINGS.bad(
+          "--cgroup-root",
+          cgroupRoot,
+          "--kubernetes-node names pods by their cgroups: name the cgroup2 mount or use auto");
+    }
     return new SidecarConfig(
         observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
         sinkValue,
@@ -308,7 +361,37 @@ public final class SidecarOptions {
         ExcludedTraffic.of(excluded),
         stateDirValue,
         kafkaSecurity.clientProperties(SETTINGS, env),
-        registrySecurity.clientProperties(SETTINGS, env, registryUrl));
+        registrySecurity.clientProperties(SETTINGS, env, registryUrl),
+        cgroupRootValue,
+        cgroupLookups,
+        node,
+        cluster);
+  }
+
+  /** {@code --cgroup-root DIR}, checked to be the root of a cgroup2 mount. */
+  private static Path cgroup2Mount(String text) {
+    Path dir;
+    try {
+      dir = Path.of(text);
+    } catch (InvalidPathException e) {
+      throw SETTINGS.bad("--cgroup-root", text, "use a directory path, auto or off");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw SETTINGS.bad(
+          "--cgroup-root",
+          text,
+          "no such directory: name the host's cgroup2 mount (e.g. /sys/fs/cgroup, in a container"
+              + " the host's mounted at /host/sys/fs/cgroup), or auto, or off");
+    }
+    // Every directory of a cgroup2 hierarchy has cgroup.controllers, none of a cgroup v1 one.
+    if (!Files.exists(dir.resolve("cgroup.controllers"))) {
+      throw SETTINGS.bad(
+          "--cgroup-root",
+          text,
+          "not a cgroup2 mount (no cgroup.controllers: cgroup v1, or not a cgroup file system):"
+              + " name the cgroup2 mount, or off");
+    }
+    return dir;
   }
 
   private Identity identity() {

@@ -36,7 +36,7 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
    * The {@link #fingerprint} of the FlowRecord schema written here: of its whole text, not only its
    * parsing form, which would not see a logical type change (millis to micros).
    */
-  static final long WRITTEN_FOR = 0x28e3420159225c2dL;
+  static final long WRITTEN_FOR = 0xad9393e58cc9a469L;
 
   /** This writer when {@code schema} is the one it was written for, else {@code null}. */
   public static FlowRecordWriter forSchema(Schema schema) {

@@ -177,6 +177,14 @@ public final class SidecarMain {
                   .getMessage());
       return EXIT_CONFIG;
     }
+    if (config.cgroupRoot() != null) {
+      try {
+        SidecarOptions.requireCgroup2Mount(config.cgroupRoot());
+      } catch (ConfigException e) {
+        err.println("flowsight sidecar: " + e.getMessage());
+        return EXIT_CONFIG;
+      }
+    }
     SidecarMetrics metrics = new SidecarMetrics();
     FlowSink sink =
         switch (config.sink()) {

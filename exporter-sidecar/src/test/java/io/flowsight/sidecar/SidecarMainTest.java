@@ -163,6 +163,25 @@ class SidecarMainTest {
   }
 
   @Test
+  void shouldExitWithCode2WhenTheCgroupRootIsNoCgroup2Mount() throws IOException {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int code =
+        SidecarMain.run(
+            new String[] {
+              "--cgroup-root", dir.toString(), "--state-dir", dir.resolve("state").toString()
+            },
+            Map.of(),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("bad setting --cgroup-root (env FLOWSIGHT_SIDECAR_CGROUP_ROOT")
+        .contains("not a cgroup2 mount");
+  }
+
+  @Test
   void shouldExitWithCode2WhenTheStateDirectoryCannotBeCreated() throws IOException {
     Path blocker = dir.resolve("a-file");
     Files.writeString(blocker, "");

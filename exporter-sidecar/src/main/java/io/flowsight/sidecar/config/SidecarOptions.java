@@ -325,7 +325,11 @@ public final class SidecarOptions {
     if (cgroupRootText.equalsIgnoreCase("off")) {
       cgroupLookups = false;
     } else if (!cgroupRootText.equalsIgnoreCase("auto")) {
-      cgroupRootValue = cgroup2Mount(cgroupRootText);
+      try {
+        cgroupRootValue = Path.of(cgroupRootText);
+      } catch (InvalidPathException e) {
+        throw SETTINGS.bad("--cgroup-root", cgroupRoot, "use a directory path, auto or off");
+      }
     }
     String node = kubernetesNode == null || kubernetesNode.isBlank() ? null : kubernetesNode.trim();
     String cluster =
@@ -368,18 +372,17 @@ public final class SidecarOptions {
         cluster);
   }
 
-  /** {@code --cgroup-root DIR}, checked to be the root of a cgroup2 mount. */
-  private static Path cgroup2Mount(String text) {
-    Path dir;
-    try {
-      dir = Path.of(text);
-    } catch (InvalidPathException e) {
-      throw SETTINGS.bad("--cgroup-root", text, "use a directory path, auto or off");
-    }
+  /**
+   * Checks {@code --cgroup-root DIR} on the running host (at start: the manifests name a host path
+   * that exists only where the sidecar runs).
+   *
+   * @throws ConfigException naming the option and the fix when it is not a cgroup2 directory
+   */
+  public static void requireCgroup2Mount(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw SETTINGS.bad(
           "--cgroup-root",
-          text,
+          dir.toString(),
           "no such directory: name the host's cgroup2 mount (e.g. /sys/fs/cgroup, in a container"
               + " the host's mounted at /host/sys/fs/cgroup), or auto, or off");
     }
@@ -387,11 +390,10 @@ public final class SidecarOptions {
     if (!Files.exists(dir.resolve("cgroup.controllers"))) {
       throw SETTINGS.bad(
           "--cgroup-root",
-          text,
+          dir.toString(),
           "not a cgroup2 mount (no cgroup.controllers: cgroup v1, or not a cgroup file system):"
               + " name the cgroup2 mount, or off");
     }
-    return dir;
   }
 
   private Identity identity() {

@@ -68,19 +68,13 @@ class SidecarOptionsTest {
   @Test
   void shouldNameTheFixOfABadCgroupRootOrAMissingCluster() throws IOException {
     Path v1 = Files.createDirectories(dir.resolve("cpu")); // no cgroup.controllers
-    assertThatThrownBy(
-            () ->
-                SidecarOptions.parse(new String[] {"--cgroup-root", v1.toString()}, Map.of())
-                    .toConfig())
+    // Checked at start, on the host it runs on (SidecarMain), not while parsing.
+    assertThatThrownBy(() -> SidecarOptions.requireCgroup2Mount(v1))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("--cgroup-root")
         .hasMessageContaining("FLOWSIGHT_SIDECAR_CGROUP_ROOT")
         .hasMessageContaining("not a cgroup2 mount");
-    assertThatThrownBy(
-            () ->
-                SidecarOptions.parse(
-                        new String[] {"--cgroup-root", dir.resolve("missing").toString()}, Map.of())
-                    .toConfig())
+    assertThatThrownBy(() -> SidecarOptions.requireCgroup2Mount(dir.resolve("missing")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("no such directory")
         .hasMessageContaining("/host/sys/fs/cgroup");

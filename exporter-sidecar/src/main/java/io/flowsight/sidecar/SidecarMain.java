@@ -81,7 +81,8 @@ public final class SidecarMain {
   /**
    * The container and pod of each record's socket, from the cgroup2 mount ({@code --cgroup-root},
    * else the first one of {@code mountinfo}) and the pods of {@code pods} (null: container ids
-   * only). {@link SocketOwners#NONE} when there is no cgroup2 mount, with a log line saying so.
+   * only). {@link SocketOwners#NONE} when there is no cgroup2 mount (a host with cgroup v1 only),
+   * with a log line saying so: the sidecar captures all the same.
    */
   public static SocketOwners socketOwners(
       SidecarConfig config, Path mountinfo, NodePods pods, SidecarMetrics metrics) {
@@ -90,7 +91,18 @@ public final class SidecarMain {
       return SocketOwners.NONE;
     }
     Path root = config.cgroupRoot();
-    if (root == null) {
+    if (root != null) {
+      Optional<Path> mount = SidecarOptions.cgroup2MountAt(root);
+      if (mount.isEmpty()) {
+        log.warn(
+            "--cgroup-root {} is no cgroup2 mount, nor is its unified directory (a host with"
+                + " cgroup v1 only): records carry no container id{}",
+            root,
+            pods != null ? " and no pod (their local identity still comes from the API)" : "");
+        return SocketOwners.NONE;
+      }
+      root = mount.get();
+    } else {
       Optional<Path> found = CgroupMounts.firstCgroup2(mountinfo);
       if (found.isEmpty()) {
         log.warn(
@@ -179,7 +191,7 @@ public final class SidecarMain {
     }
     if (config.cgroupRoot() != null) {
       try {
-        SidecarOptions.requireCgroup2Mount(config.cgroupRoot());
+        SidecarOptions.cgroup2MountAt(config.cgroupRoot());
       } catch (ConfigException e) {
         err.println("flowsight sidecar: " + e.getMessage());
         return EXIT_CONFIG;

@@ -139,6 +139,13 @@ class SidecarMainTest {
         .isSameAs(SocketOwners.NONE);
     assertThat(SidecarMain.socketOwners(off, CgroupMounts.SELF, null, new SidecarMetrics()))
         .isSameAs(SocketOwners.NONE);
+    // An explicit root that is a cgroup v1 hierarchy (a DaemonSet on a v1 node): off, no failure.
+    Path v1 = Files.createDirectories(dir.resolve("v1/cpu"));
+    SidecarConfig v1Root =
+        SidecarOptions.parse(new String[] {"--cgroup-root", v1.getParent().toString()}, Map.of())
+            .toConfig();
+    assertThat(SidecarMain.socketOwners(v1Root, v1Only, null, new SidecarMetrics()))
+        .isSameAs(SocketOwners.NONE);
   }
 
   private static long inode(Path dir) throws IOException {
@@ -163,13 +170,16 @@ class SidecarMainTest {
   }
 
   @Test
-  void shouldExitWithCode2WhenTheCgroupRootIsNoCgroup2Mount() throws IOException {
+  void shouldExitWithCode2WhenTheCgroupRootDoesNotExist() throws IOException {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int code =
         SidecarMain.run(
             new String[] {
-              "--cgroup-root", dir.toString(), "--state-dir", dir.resolve("state").toString()
+              "--cgroup-root",
+              dir.resolve("missing").toString(),
+              "--state-dir",
+              dir.resolve("state").toString()
             },
             Map.of(),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
@@ -178,7 +188,7 @@ class SidecarMainTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("bad setting --cgroup-root (env FLOWSIGHT_SIDECAR_CGROUP_ROOT")
-        .contains("not a cgroup2 mount");
+        .contains("no such directory");
   }
 
   @Test

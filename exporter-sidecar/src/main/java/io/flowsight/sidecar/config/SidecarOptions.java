@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -341,12 +342,6 @@ public final class SidecarOptions {
           "name the cluster (the identity source's --cluster, e.g. prod-east): --kubernetes-node"
               + " needs it");
     }
-    if (node != null && !cgroupLookups) {
-      throw SETTINGS.bad(
-          "--cgroup-root",
-          cgroupRoot,
-          "--kubernetes-node names pods by their cgroups: name the cgroup2 mount or use auto");
-    }
     return new SidecarConfig(
         observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
         sinkValue,
@@ -373,12 +368,14 @@ public final class SidecarOptions {
   }
 
   /**
-   * Checks {@code --cgroup-root DIR} on the running host (at start: the manifests name a host path
-   * that exists only where the sidecar runs).
+   * The cgroup2 mount at {@code --cgroup-root DIR} on the running host (checked at start: the
+   * manifests name a host path that exists only where the sidecar runs): DIR itself, or on a host
+   * with systemd's hybrid layout its {@code unified} directory; empty on a host with cgroup v1
+   * only.
    *
-   * @throws ConfigException naming the option and the fix when it is not a cgroup2 directory
+   * @throws ConfigException naming the option and the fix when DIR is no directory
    */
-  public static void requireCgroup2Mount(Path dir) {
+  public static Optional<Path> cgroup2MountAt(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw SETTINGS.bad(
           "--cgroup-root",
@@ -387,13 +384,12 @@ public final class SidecarOptions {
               + " the host's mounted at /host/sys/fs/cgroup), or auto, or off");
     }
     // Every directory of a cgroup2 hierarchy has cgroup.controllers, none of a cgroup v1 one.
-    if (!Files.exists(dir.resolve("cgroup.controllers"))) {
-      throw SETTINGS.bad(
-          "--cgroup-root",
-          dir.toString(),
-          "not a cgroup2 mount (no cgroup.controllers: cgroup v1, or not a cgroup file system):"
-              + " name the cgroup2 mount, or off");
+    for (Path candidate : List.of(dir, dir.resolve("unified"))) {
+      if (Files.exists(candidate.resolve("cgroup.controllers"))) {
+        return Optional.of(candidate);
+      }
     }
+    return Optional.empty();
   }
 
   private Identity identity() {

@@ -351,6 +351,40 @@ class PodIdentityIT {
     assertThat(side(records, Side.CLIENT).getCgroupId()).isNotNull();
   }
 
+  @Test
+  void shouldNotLoadTheKubernetesClientWithoutKubernetesNode() throws Exception {
+    // The client is on the class path (this test uses it)...
+    assertThat(Class.forName("io.fabric8.kubernetes.client.KubernetesClient")).isNotNull();
+    // ...but a sidecar without --kubernetes-node never loads a class of it. It runs to the end of
+    // its start (cgroup walk, eBPF loaded) and stops there: its metrics port is taken.
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      Process p =
+          new ProcessBuilder(
+                  java,
+                  "-verbose:class",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "io.flowsight.sidecar.SidecarMain",
+                  "--sink",
+                  "stdout",
+                  "--cgroup-root",
+                  mount.toString(),
+                  "--state-dir",
+                  Files.createTempDirectory("pod-it-classes").toString(),
+                  "--metrics-address",
+                  "127.0.0.1:" + taken.getLocalPort())
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(out).isEqualTo(2);
+      assertThat(out).contains("cannot open the metrics endpoint");
+      assertThat(out).contains("io.flowsight.sidecar.cgroup.CgroupDirectory");
+      assertThat(out.lines().filter(l -> l.contains("io.fabric8")).toList()).isEmpty();
+    }
+  }
+
   private static void assertNode(Identity identity) {
     assertThat(identity).isNotNull();
     assertThat(identity.getApp()).isEqualTo(KubernetesIdentities.NODE_APP);

@@ -455,6 +455,11 @@ class KubernetesManifestsTest {
   }
 
   /** The sidecar's settings on node node-7 (IP 10.0.0.7), read by its own parser. */
+  /** The sidecar's settings as the manifests give them on node-7 (10.0.0.7). */
+  static SidecarConfig sidecarConfigForTests() throws IOException {
+    return sidecarConfig();
+  }
+
   private static SidecarConfig sidecarConfig() throws IOException {
     Container sidecar = sidecar();
     assertThat(sidecar.getEnvFrom())

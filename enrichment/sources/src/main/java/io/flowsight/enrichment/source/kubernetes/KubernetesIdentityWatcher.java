@@ -238,8 +238,8 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
     if (!ours(nodeNameOf(pod))) {
       // Not on the watched node (yet): an API server that ignores the field selector, or a pod
       // not scheduled yet.
-      reconciler.remove(key(pod), clock.instant());
       podListener.podGone(pod);
+      reconciler.remove(key(pod), clock.instant());
       return;
     }
     reconciler.update(
@@ -262,8 +262,9 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
   }
 
   private void onPodDeleted(Pod pod) {
-    reconciler.remove(key(pod), clock.instant());
+    // The pod listener first: once the pod's IPs are withdrawn, its uid is marked deleted too.
     podListener.podGone(pod);
+    reconciler.remove(key(pod), clock.instant());
   }
 
   private boolean ours(String nodeName) {

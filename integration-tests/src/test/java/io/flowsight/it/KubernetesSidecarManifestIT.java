@@ -14,7 +14,6 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.config.SidecarConfig;
-import io.flowsight.sidecar.config.SidecarOptions;
 import io.flowsight.sidecar.kubernetes.KubernetesNodePods;
 import io.flowsight.sidecar.kubernetes.NodePods;
 import java.time.Duration;
@@ -151,8 +150,7 @@ class KubernetesSidecarManifestIT {
                 }
               }
             });
-    assertThat(used)
-        .isEqualTo(Set.of("/nodes:list", "/nodes:watch", "/pods:list", "/pods:watch"));
+    assertThat(used).isEqualTo(Set.of("/nodes:list", "/nodes:watch", "/pods:list", "/pods:watch"));
     assertThat(granted).as("ClusterRole rules").isEqualTo(used);
     // Only its own node is asked for.
     assertThat(sidecarRequests)

@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -41,9 +40,6 @@ public final class SidecarMain {
 
   /** Exit code for a kernel that refuses the program (privilege, BTF). */
   static final int EXIT_KERNEL = 3;
-
-  /** How long the Kubernetes API may take to list the node's pods at start. */
-  static final Duration KUBERNETES_START_TIMEOUT = Duration.ofMinutes(1);
 
   private static final Logger log = LoggerFactory.getLogger(SidecarMain.class);
 
@@ -222,21 +218,9 @@ public final class SidecarMain {
     }
     NodePods pods = null;
     if (config.kubernetesNode() != null) {
-      try {
-        pods =
-            KubernetesNodePods.start(
-                config.kubernetesCluster(), config.kubernetesNode(), KUBERNETES_START_TIMEOUT);
-      } catch (RuntimeException e) {
-        sink.close();
-        err.println(
-            "flowsight sidecar: --kubernetes-node "
-                + config.kubernetesNode()
-                + ": cannot list the node's pods on the Kubernetes API ("
-                + e.getMessage()
-                + "): check that the API server is reachable and that the service account may"
-                + " list and watch pods and nodes (deploy/kubernetes/sidecar-rbac.yaml)");
-        return EXIT_CONFIG;
-      }
+      // Listed in the background: the capture does not wait for the API (see KubernetesNodePods).
+      pods =
+          KubernetesNodePods.startInBackground(config.kubernetesCluster(), config.kubernetesNode());
       localIdentity = localIdentity(pods, localIdentity);
     }
     SocketOwners owners = socketOwners(config, CgroupMounts.SELF, pods, metrics);

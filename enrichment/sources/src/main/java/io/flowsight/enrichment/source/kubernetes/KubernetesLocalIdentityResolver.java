@@ -154,7 +154,12 @@ public final class KubernetesLocalIdentityResolver implements LocalIdentityResol
       boolean nodeFieldSelector) {
     KubernetesLocalIdentityResolver resolver =
         new KubernetesLocalIdentityResolver(client, cluster, nodeName, nodeFieldSelector, clock);
-    resolver.watcher.start(timeout);
+    try {
+      resolver.watcher.start(timeout);
+    } catch (RuntimeException e) {
+      resolver.close(); // the informers would go on retrying, unreachable
+      throw e;
+    }
     return resolver;
   }
 

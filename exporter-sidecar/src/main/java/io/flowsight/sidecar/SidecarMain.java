@@ -219,8 +219,20 @@ public final class SidecarMain {
     NodePods pods = null;
     if (config.kubernetesNode() != null) {
       // Listed in the background: the capture does not wait for the API (see KubernetesNodePods).
-      pods =
-          KubernetesNodePods.startInBackground(config.kubernetesCluster(), config.kubernetesNode());
+      try {
+        pods =
+            KubernetesNodePods.startInBackground(
+                config.kubernetesCluster(), config.kubernetesNode());
+      } catch (RuntimeException e) {
+        sink.close();
+        err.println(
+            "flowsight sidecar: --kubernetes-node "
+                + config.kubernetesNode()
+                + ": cannot make a Kubernetes client ("
+                + e.getMessage()
+                + "): run in a pod with its service account token mounted, or set KUBECONFIG");
+        return EXIT_CONFIG;
+      }
       localIdentity = localIdentity(pods, localIdentity);
     }
     SocketOwners owners = socketOwners(config, CgroupMounts.SELF, pods, metrics);

@@ -103,7 +103,8 @@ public final class SidecarMetrics {
       Counter.builder()
           .name("flowsight_sidecar_pod_lookups_total")
           .help(
-              "Flow records by what their socket's cgroup named (with a cgroup2 mount only): pod"
+              "Flow records made (before --exclude) by what their socket's cgroup named (with a"
+                  + " cgroup2 mount only): pod"
                   + " (a pod's, and the pod was known), node (the node's own processes, or a"
                   + " container without pod), unknown_cgroup (no cgroup id, or none such in the"
                   + " mount), unknown_pod (a pod's cgroup, but the pod is not known: not yet"

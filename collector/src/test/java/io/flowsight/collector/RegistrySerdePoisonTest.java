@@ -52,11 +52,18 @@ class RegistrySerdePoisonTest {
   private static final int UNPARSABLE = 5;
   private static final int WRONG_TYPE = 6;
   private static final int REGISTRY_DOWN = 7;
+  private static final int FLOW_BEFORE_POD = 8;
   private static final String CLIENT = "10.1.0.1";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Schema flowNewer =
       SchemaVersions.newer(FlowRecord.getClassSchema(), "Protocol", "SCTP", "addedLater");
+
+  /**
+   * FlowRecord as the sidecars wrote it before the pod field: still in the topic after an upgrade.
+   */
+  private final Schema flowBeforePod = SchemaVersions.without(FlowRecord.getClassSchema(), "pod");
+
   private final Schema identityNewer =
       SchemaVersions.newer(
           IpIdentityChange.getClassSchema(), "IdentityAction", "TRANSFER", "addedLater");
@@ -67,6 +74,7 @@ class RegistrySerdePoisonTest {
       case FLOW_V2 -> FlowRecord.getClassSchema();
       case IDENTITY_V2 -> IpIdentityChange.getClassSchema();
       case FLOW_NEWER -> flowNewer;
+      case FLOW_BEFORE_POD -> flowBeforePod;
       case IDENTITY_NEWER -> identityNewer;
       case UNPARSABLE ->
           throw new SerdeException(
@@ -203,6 +211,28 @@ class RegistrySerdePoisonTest {
     assertThat(out.get(0).connections()).isEqualTo(2);
     assertThat(out.get(0).bytesClientToServer()).isEqualTo(10 + 30);
     assertThat(out.get(0).ephemeralPorts()).containsExactly(40001, 40003);
+  }
+
+  @Test
+  void shouldAggregateRecordsWithAndWithoutThePodAlike() {
+    CollectorDriver c = start();
+    c.send(change(IdentityAction.ASSIGN, "10.2.0.5", null, app("billing"), T0.minusSeconds(60)));
+    c.advanceTo(t(6.5));
+    // A sidecar of before the pod field, and one of now naming the pod: the same aggregate.
+    GenericRecord old = SchemaVersions.convert(clientFlow(40010, 100), flowBeforePod);
+    assertThat(old.getSchema().getField("pod")).isNull();
+    c.sendRaw(CLIENT, SchemaVersions.wire(FLOW_BEFORE_POD, flowBeforePod, old), t(6.3));
+    FlowRecord withPod = clientFlow(40011, 200);
+    withPod.setPod(app("checkout"));
+    c.send(withPod);
+
+    c.advanceTo(t(120));
+    assertThat(c.deadLetters()).isEmpty();
+    List<FlowAggregate> out = c.aggregates();
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).connections()).isEqualTo(2);
+    assertThat(out.get(0).bytesClientToServer()).isEqualTo(100 + 200);
+    assertThat(out.get(0).ephemeralPorts()).containsExactly(40010, 40011);
   }
 
   @Test

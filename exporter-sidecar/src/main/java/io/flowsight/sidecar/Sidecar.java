@@ -12,6 +12,7 @@ import io.flowsight.sidecar.flow.FlowTable;
 import io.flowsight.sidecar.flow.KernelClock;
 import io.flowsight.sidecar.flow.RecordNumbering;
 import io.flowsight.sidecar.flow.SavedConnection;
+import io.flowsight.sidecar.flow.SocketOwners;
 import io.flowsight.sidecar.flow.StateFile;
 import io.flowsight.sidecar.metrics.SidecarMetrics;
 import io.flowsight.sidecar.sink.FlowSink;
@@ -85,6 +86,20 @@ public final class Sidecar implements AutoCloseable {
       FlowSink sink,
       Function<byte[], Identity> localIdentity)
       throws IOException {
+    return start(config, metrics, sink, localIdentity, SocketOwners.NONE);
+  }
+
+  /**
+   * As {@link #start(SidecarConfig, SidecarMetrics, FlowSink, Function)}, naming each record's
+   * container and pod with {@code owners}.
+   */
+  public static Sidecar start(
+      SidecarConfig config,
+      SidecarMetrics metrics,
+      FlowSink sink,
+      Function<byte[], Identity> localIdentity,
+      SocketOwners owners)
+      throws IOException {
     BpfObject bpf =
         BpfObject.load(
             BpfObject.Options.defaults()
@@ -103,6 +118,7 @@ public final class Sidecar implements AutoCloseable {
               config.maxConnections(),
               new KernelClock(),
               localIdentity,
+              owners,
               record -> {
                 if (config.excluded().excludes(record)) {
                   metrics.recordExcluded();

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.flowsight.collector.config.CollectorConfig;
@@ -88,6 +89,9 @@ class KubernetesManifestsTest {
         .containsExactlyInAnyOrder(
             "Namespace/flowsight",
             "ConfigMap/flowsight-sidecar",
+            "ServiceAccount/flowsight-sidecar",
+            "ClusterRole/flowsight-sidecar",
+            "ClusterRoleBinding/flowsight-sidecar",
             "DaemonSet/flowsight-sidecar",
             "ConfigMap/flowsight-collector",
             "Service/flowsight-collector",
@@ -155,7 +159,6 @@ class KubernetesManifestsTest {
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
     assertThat(pod.getHostPID()).isFalse();
     assertThat(pod.getHostIPC()).isFalse();
-    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
     assertThat(pod.getTolerations())
         .singleElement()
         .satisfies(
@@ -182,15 +185,28 @@ class KubernetesManifestsTest {
             .collect(Collectors.toMap(VolumeMount::getMountPath, m -> m));
     assertThat(mounts.keySet())
         .containsExactlyInAnyOrder(
-            "/sys/kernel/tracing", "/sys/kernel/btf", "/var/lib/flowsight/sidecar", "/tmp");
+            "/sys/kernel/tracing",
+            "/sys/kernel/btf",
+            "/host/sys/fs/cgroup",
+            "/var/lib/flowsight/sidecar",
+            "/tmp");
     for (String path : List.of("/sys/kernel/tracing", "/sys/kernel/btf")) {
       VolumeMount mount = mounts.get(path);
       assertThat(mount.getReadOnly()).as(path).isTrue();
       assertThat(volumes.get(mount.getName()).getHostPath().getPath()).isEqualTo(path);
     }
+    // The host's cgroup hierarchy, read only, where --cgroup-root looks (the container's own
+    // /sys/fs/cgroup is its cgroup namespace, its own cgroup only).
+    VolumeMount cgroup = mounts.get("/host/sys/fs/cgroup");
+    assertThat(cgroup.getReadOnly()).isTrue();
+    assertThat(volumes.get(cgroup.getName()).getHostPath().getPath()).isEqualTo("/sys/fs/cgroup");
+    assertThat(volumes.get(cgroup.getName()).getHostPath().getType()).isEqualTo("Directory");
+    assertThat(sidecarConfig().cgroupRoot()).isEqualTo(Path.of("/host/sys/fs/cgroup"));
+    assertThat(sidecarConfig().cgroupLookups()).isTrue();
     // No bpffs: nothing is pinned.
     assertThat(volumes.values())
-        .noneMatch(v -> v.getHostPath() != null && v.getHostPath().getPath().startsWith("/sys/fs"));
+        .noneMatch(
+            v -> v.getHostPath() != null && v.getHostPath().getPath().startsWith("/sys/fs/bpf"));
     Volume state = volumes.get(mounts.get("/var/lib/flowsight/sidecar").getName());
     assertThat(state.getHostPath().getPath()).isEqualTo("/var/lib/flowsight/sidecar");
     assertThat(state.getHostPath().getType()).isEqualTo("DirectoryOrCreate");
@@ -224,6 +240,51 @@ class KubernetesManifestsTest {
               assertThat(p.getContainerPort()).isEqualTo(config.metricsPort());
             });
     assertHealthProbes(sidecar, config.metricsPort());
+  }
+
+  @Test
+  void shouldLetTheSidecarListAndWatchItsNodesPodsAndTheNodeOnly() throws IOException {
+    PodSpec pod = sidecarPod();
+    assertThat(pod.getServiceAccountName()).isEqualTo("flowsight-sidecar");
+    assertThat(pod.getAutomountServiceAccountToken()).isTrue();
+    ClusterRole role = KubernetesManifests.get(ClusterRole.class, "flowsight-sidecar");
+    // Exactly what its informers call: list and watch, on pods and nodes of the core group.
+    assertThat(role.getRules())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getApiGroups()).containsExactly("");
+              assertThat(rule.getResources()).containsExactlyInAnyOrder("pods", "nodes");
+              assertThat(rule.getVerbs()).containsExactlyInAnyOrder("list", "watch");
+              assertThat(rule.getResourceNames()).isNullOrEmpty();
+              assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
+            });
+    ClusterRoleBinding binding =
+        KubernetesManifests.get(ClusterRoleBinding.class, "flowsight-sidecar");
+    assertThat(binding.getRoleRef().getKind()).isEqualTo("ClusterRole");
+    assertThat(binding.getRoleRef().getName()).isEqualTo("flowsight-sidecar");
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getKind()).isEqualTo("ServiceAccount");
+              assertThat(s.getName()).isEqualTo(pod.getServiceAccountName());
+              assertThat(s.getNamespace()).isEqualTo("flowsight");
+            });
+    // Its node from the downward API, and the cluster's name as the identity source has it.
+    SidecarConfig config = sidecarConfig();
+    assertThat(config.kubernetesNode()).isEqualTo("node-7");
+    assertThat(sidecar().getEnv())
+        .filteredOn(e -> e.getName().equals("FLOWSIGHT_SIDECAR_KUBERNETES_NODE"))
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                    .isEqualTo("spec.nodeName"));
+    assertThat(config.kubernetesCluster())
+        .isEqualTo(
+            KubernetesManifests.configMapEnv("flowsight-identity-source")
+                .get("FLOWSIGHT_IDENTITY_CLUSTER"));
   }
 
   @Test
@@ -394,6 +455,11 @@ class KubernetesManifestsTest {
   }
 
   /** The sidecar's settings on node node-7 (IP 10.0.0.7), read by its own parser. */
+  /** The sidecar's settings as the manifests give them on node-7 (10.0.0.7). */
+  static SidecarConfig sidecarConfigForTests() throws IOException {
+    return sidecarConfig();
+  }
+
   private static SidecarConfig sidecarConfig() throws IOException {
     Container sidecar = sidecar();
     assertThat(sidecar.getEnvFrom())

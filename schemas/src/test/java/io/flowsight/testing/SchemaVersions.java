@@ -47,13 +47,102 @@ public final class SchemaVersions {
           }
           e.remove("default");
         });
+    removeField(root, removedField);
+    return parse(root);
+  }
+
+  /**
+   * {@code schema} as it was before its field {@code addedField} (optional, with a default, the
+   * last one added) existed, with nothing else changed: the previous version's exact writer schema.
+   */
+  public static Schema without(Schema schema, String addedField) {
+    ObjectNode root = tree(schema);
+    removeField(root, addedField);
+    return parse(root);
+  }
+
+  /**
+   * Removes a field of the record. A named type the field defined (the first use defines it, later
+   * ones name it) moves to the next field that names it, as the schema would have been written
+   * without the field.
+   */
+  private static void removeField(ObjectNode root, String name) {
     ArrayNode fields = (ArrayNode) root.get("fields");
-    for (int i = fields.size() - 1; i >= 0; i--) {
-      if (fields.get(i).get("name").asText().equals(removedField)) {
-        fields.remove(i);
+    for (int i = 0; i < fields.size(); i++) {
+      if (!fields.get(i).get("name").asText().equals(name)) {
+        continue;
+      }
+      JsonNode removed = fields.remove(i);
+      java.util.List<ObjectNode> definitions = new java.util.ArrayList<>();
+      namedDefinitions(removed.get("type"), definitions);
+      for (ObjectNode definition : definitions) {
+        String simple = definition.get("name").asText();
+        String full =
+            definition.has("namespace")
+                ? definition.get("namespace").asText() + "." + simple
+                : null;
+        for (int j = i; j < fields.size(); j++) {
+          if (replaceFirstReference((ObjectNode) fields.get(j), "type", simple, full, definition)) {
+            break;
+          }
+        }
+      }
+      return;
+    }
+    throw new IllegalArgumentException(root.get("name").asText() + " has no field " + name);
+  }
+
+  private static void namedDefinitions(JsonNode type, java.util.List<ObjectNode> out) {
+    if (type instanceof ObjectNode o && o.has("name") && o.has("type")) {
+      String kind = o.get("type").asText();
+      if (kind.equals("record") || kind.equals("enum") || kind.equals("fixed")) {
+        out.add(o);
       }
     }
-    return parse(root);
+    if (type != null && type.isContainerNode()) {
+      for (Iterator<JsonNode> it = type.elements(); it.hasNext(); ) {
+        namedDefinitions(it.next(), out);
+      }
+    }
+  }
+
+  /** Replaces the first reference by name below {@code parent.key} with {@code definition}. */
+  private static boolean replaceFirstReference(
+      JsonNode parent, String key, String simple, String full, ObjectNode definition) {
+    JsonNode node = parent instanceof ArrayNode a ? a.get(Integer.parseInt(key)) : parent.get(key);
+    if (node == null) {
+      return false;
+    }
+    if (node.isTextual() && (node.asText().equals(simple) || node.asText().equals(full))) {
+      if (parent instanceof ArrayNode a) {
+        a.set(Integer.parseInt(key), definition);
+      } else {
+        ((ObjectNode) parent).set(key, definition);
+      }
+      return true;
+    }
+    if (node instanceof ArrayNode array) {
+      for (int k = 0; k < array.size(); k++) {
+        if (replaceFirstReference(array, String.valueOf(k), simple, full, definition)) {
+          return true;
+        }
+      }
+    } else if (node instanceof ObjectNode object) {
+      for (String child : java.util.List.of("type", "items", "values")) {
+        if (object.has(child) && replaceFirstReference(object, child, simple, full, definition)) {
+          return true;
+        }
+      }
+      if (object.has("fields")) {
+        ArrayNode nested = (ArrayNode) object.get("fields");
+        for (int k = 0; k < nested.size(); k++) {
+          if (replaceFirstReference(nested.get(k), "type", simple, full, definition)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /**

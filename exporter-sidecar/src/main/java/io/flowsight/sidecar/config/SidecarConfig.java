@@ -35,6 +35,13 @@ import java.util.Map;
  *     rest): empty for plaintext
  * @param registryClientProperties the registry client's authentication and trust ({@code
  *     --registry-username} and the rest), in the registry serde's keys: empty by default
+ * @param cgroupRoot where the cgroup2 hierarchy is mounted, walked to name each socket's container
+ *     and pod ({@code --cgroup-root}); null: the first cgroup2 mount of /proc/self/mountinfo, if
+ *     any (unless {@code cgroupLookups} is false)
+ * @param cgroupLookups false when {@code --cgroup-root off}: no container ids, no pods
+ * @param kubernetesNode this node's name ({@code --kubernetes-node}): watch its pods on the
+ *     Kubernetes API for the local identities and the records' pods; null: do not
+ * @param kubernetesCluster the cluster's name in those identities ({@code --kubernetes-cluster})
  * @param opsSecurity TLS and basic authentication of the metrics and health endpoint ({@code
  *     --metrics-tls-keystore}, {@code --metrics-username}): none by default
  */
@@ -57,6 +64,10 @@ public record SidecarConfig(
     Path stateDir,
     Map<String, String> kafkaClientProperties,
     Map<String, String> registryClientProperties,
+    Path cgroupRoot,
+    boolean cgroupLookups,
+    String kubernetesNode,
+    String kubernetesCluster,
     OpsSecurity opsSecurity) {
 
   public SidecarConfig {

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -197,6 +198,35 @@ public final class SidecarOptions {
       description = "A free label of this host's identity; repeatable.")
   Map<String, String> identityLabels = new LinkedHashMap<>();
 
+  @Option(
+      names = "--cgroup-root",
+      paramLabel = "DIR|auto|off",
+      defaultValue = "auto",
+      description =
+          "The host's cgroup2 mount, walked to name each connection's container and pod from its"
+              + " socket's cgroup (in a container: the host's /sys/fs/cgroup mounted read-only,"
+              + " e.g. /host/sys/fs/cgroup). auto: the first cgroup2 mount of this process (none on"
+              + " a cgroup v1 host: no container ids nor pods); off: none. Default: ${DEFAULT-VALUE}.")
+  String cgroupRoot;
+
+  @Option(
+      names = "--kubernetes-node",
+      paramLabel = "NAME",
+      description =
+          "This node's name (in the DaemonSet: spec.nodeName from the downward API): watch its"
+              + " pods and the node on the Kubernetes API (in-cluster service account, else"
+              + " KUBECONFIG) to name each record's local IP (the pod's, else the node's) and"
+              + " pod. Needs --kubernetes-cluster. Default: none (no API calls).")
+  String kubernetesNode;
+
+  @Option(
+      names = "--kubernetes-cluster",
+      paramLabel = "NAME",
+      description =
+          "The cluster's name in those identities: the same as the Kubernetes identity source's"
+              + " --cluster.")
+  String kubernetesCluster;
+
   /** Authentication and encryption of the producer. */
   @Mixin KafkaSecurityOptions kafkaSecurity = new KafkaSecurityOptions();
 
@@ -295,6 +325,28 @@ public final class SidecarOptions {
       throw SETTINGS.bad(
           "--state-dir", stateDir, "it is a file, not a directory: name a directory");
     }
+    Path cgroupRootValue = null;
+    boolean cgroupLookups = true;
+    String cgroupRootText = cgroupRoot == null ? "auto" : cgroupRoot.trim();
+    if (cgroupRootText.equalsIgnoreCase("off")) {
+      cgroupLookups = false;
+    } else if (!cgroupRootText.equalsIgnoreCase("auto")) {
+      try {
+        cgroupRootValue = Path.of(cgroupRootText);
+      } catch (InvalidPathException e) {
+        throw SETTINGS.bad("--cgroup-root", cgroupRoot, "use a directory path, auto or off");
+      }
+    }
+    String node = kubernetesNode == null || kubernetesNode.isBlank() ? null : kubernetesNode.trim();
+    String cluster =
+        kubernetesCluster == null || kubernetesCluster.isBlank() ? null : kubernetesCluster.trim();
+    if (node != null && cluster == null) {
+      throw SETTINGS.bad(
+          "--kubernetes-cluster",
+          "",
+          "name the cluster (the identity source's --cluster, e.g. prod-east): --kubernetes-node"
+              + " needs it");
+    }
     return new SidecarConfig(
         observerId != null && !observerId.isBlank() ? observerId.trim() : hostname(),
         sinkValue,
@@ -314,7 +366,36 @@ public final class SidecarOptions {
         stateDirValue,
         kafkaSecurity.clientProperties(SETTINGS, env),
         registrySecurity.clientProperties(SETTINGS, env, registryUrl),
+        cgroupRootValue,
+        cgroupLookups,
+        node,
+        cluster,
         opsSecurity.security(SETTINGS, env));
+  }
+
+  /**
+   * The cgroup2 mount at {@code --cgroup-root DIR} on the running host (checked at start: the
+   * manifests name a host path that exists only where the sidecar runs): DIR itself, or on a host
+   * with systemd's hybrid layout its {@code unified} directory; empty on a host with cgroup v1
+   * only.
+   *
+   * @throws ConfigException naming the option and the fix when DIR is no directory
+   */
+  public static Optional<Path> cgroup2MountAt(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw SETTINGS.bad(
+          "--cgroup-root",
+          dir.toString(),
+          "no such directory: name the host's cgroup2 mount (e.g. /sys/fs/cgroup, in a container"
+              + " the host's mounted at /host/sys/fs/cgroup), or auto, or off");
+    }
+    // Every directory of a cgroup2 hierarchy has cgroup.controllers, none of a cgroup v1 one.
+    for (Path candidate : List.of(dir, dir.resolve("unified"))) {
+      if (Files.exists(candidate.resolve("cgroup.controllers"))) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
   }
 
   private Identity identity() {

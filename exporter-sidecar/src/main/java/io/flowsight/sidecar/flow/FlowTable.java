@@ -107,6 +107,7 @@ public final class FlowTable {
   private final int maxConnections;
   private final KernelClock clock;
   private final Function<byte[], Identity> localIdentity;
+  private final SocketOwners owners;
   private final Consumer<FlowRecord> output;
   private final Listener listener;
 
@@ -149,10 +150,26 @@ public final class FlowTable {
       Function<byte[], Identity> localIdentity,
       Consumer<FlowRecord> output,
       Listener listener) {
+    this(observerId, maxConnections, clock, localIdentity, SocketOwners.NONE, output, listener);
+  }
+
+  /**
+   * @param localIdentity the identity of a local IP (network byte order), or null
+   * @param owners the container and pod of a socket's cgroup
+   */
+  public FlowTable(
+      String observerId,
+      int maxConnections,
+      KernelClock clock,
+      Function<byte[], Identity> localIdentity,
+      SocketOwners owners,
+      Consumer<FlowRecord> output,
+      Listener listener) {
     this.observerId = observerId;
     this.maxConnections = maxConnections;
     this.clock = clock;
     this.localIdentity = localIdentity;
+    this.owners = owners;
     this.output = output;
     this.listener = listener;
   }
@@ -487,9 +504,11 @@ public final class FlowTable {
     record.setPid(c.pid > 0 ? c.pid : null);
     record.setProcessName(c.comm);
     record.setCgroupId(c.cgroupId != 0 ? c.cgroupId : null);
-    record.setContainerId(null);
+    SocketOwners.Owner owner = owners.ownerOf(c.cgroupId);
+    record.setContainerId(owner.containerId());
     record.setLocalIdentity(localIdentity.apply(local));
     record.setPartial(c.partial);
+    record.setPod(owner.pod());
     c.lastReportNs = endNs;
     c.partial = false;
     if (!failed) {

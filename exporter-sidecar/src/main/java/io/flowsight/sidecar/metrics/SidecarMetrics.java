@@ -99,6 +99,18 @@ public final class SidecarMetrics {
                   + " after a crash): their first record is partial, their earlier traffic is not"
                   + " in this run's records")
           .register(registry);
+  private final Counter podLookups =
+      Counter.builder()
+          .name("flowsight_sidecar_pod_lookups_total")
+          .help(
+              "Flow records made (before --exclude) by what their socket's cgroup named (with a"
+                  + " cgroup2 mount only): pod"
+                  + " (a pod's, and the pod was known), node (the node's own processes, or a"
+                  + " container without pod), unknown_cgroup (no cgroup id, or none such in the"
+                  + " mount), unknown_pod (a pod's cgroup, but the pod is not known: not yet"
+                  + " listed, deleted more than 5 minutes ago, or no --kubernetes-node)")
+          .labelNames("result")
+          .register(registry);
   private final Gauge hookLive =
       Gauge.builder()
           .name("flowsight_sidecar_hook_live")
@@ -151,6 +163,13 @@ public final class SidecarMetrics {
 
   public void recordEmitted(String kind) {
     recordsByKind.computeIfAbsent(kind, records::labelValues).inc();
+  }
+
+  private final Map<String, CounterDataPoint> podLookupsByResult = new ConcurrentHashMap<>();
+
+  /** A record's pod lookup: pod, node, unknown_cgroup or unknown_pod. */
+  public void podLookup(String result) {
+    podLookupsByResult.computeIfAbsent(result, podLookups::labelValues).inc();
   }
 
   public void recordExcluded() {

@@ -60,6 +60,9 @@ public final class FlowRecordJson {
     if (r.getLocalIdentity() != null) {
       node.set("localIdentity", identity(r.getLocalIdentity()));
     }
+    if (r.getPod() != null) {
+      node.set("pod", identity(r.getPod()));
+    }
     return node.toString();
   }
 

@@ -36,7 +36,7 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
    * The {@link #fingerprint} of the FlowRecord schema written here: of its whole text, not only its
    * parsing form, which would not see a logical type change (millis to micros).
    */
-  static final long WRITTEN_FOR = 0x315c5f282bfa3d0fL;
+  static final long WRITTEN_FOR = 0xad9393e58cc9a469L;
 
   /** This writer when {@code schema} is the one it was written for, else {@code null}. */
   public static FlowRecordWriter forSchema(Schema schema) {
@@ -51,10 +51,8 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
   private final CachedUtf8 observerId = new CachedUtf8();
   private final CachedUtf8 runId = new CachedUtf8();
 
-  /** The identity last written and its encoding (the union's branch included). */
-  private record EncodedIdentity(Identity identity, byte[] bytes) {}
-
-  private volatile EncodedIdentity lastIdentity;
+  private final CachedIdentity localIdentity = new CachedIdentity();
+  private final CachedIdentity pod = new CachedIdentity();
 
   @Override
   public void setSchema(Schema schema) {
@@ -99,8 +97,9 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
     writeOptional(r.getProcessName(), out);
     writeOptional(r.getCgroupId(), out);
     writeOptional(r.getContainerId(), out);
-    writeIdentity(r.getLocalIdentity(), out);
+    localIdentity.write(r.getLocalIdentity(), out);
     out.writeBoolean(r.getPartial());
+    pod.write(r.getPod(), out);
   }
 
   private static void writeMillis(Instant instant, Encoder out) throws IOException {
@@ -139,25 +138,6 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
     }
   }
 
-  private void writeIdentity(Identity identity, Encoder out) throws IOException {
-    if (identity == null) {
-      out.writeIndex(0);
-      out.writeNull();
-      return;
-    }
-    EncodedIdentity last = lastIdentity;
-    if (last == null || identity != last.identity()) {
-      ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(buffer, null);
-      encoder.writeIndex(1);
-      writeIdentityRecord(identity, encoder);
-      encoder.flush();
-      last = new EncodedIdentity(identity, buffer.toByteArray());
-      lastIdentity = last;
-    }
-    out.writeFixed(last.bytes());
-  }
-
   private static void writeIdentityRecord(Identity id, Encoder out) throws IOException {
     out.writeString(id.getApp());
     writeOptional(id.getCluster(), out);
@@ -178,6 +158,36 @@ public final class FlowRecordWriter implements DatumWriter<FlowRecord> {
       out.writeString(label.getValue());
     }
     out.writeMapEnd();
+  }
+
+  /**
+   * An optional identity's encoding (the union's branch included), kept while the same object comes
+   * again: one per field, as a connection's local identity and its pod each stay the same object
+   * for as long as they do not change.
+   */
+  private static final class CachedIdentity {
+    private record Entry(Identity identity, byte[] bytes) {}
+
+    private volatile Entry last;
+
+    void write(Identity identity, Encoder out) throws IOException {
+      if (identity == null) {
+        out.writeIndex(0);
+        out.writeNull();
+        return;
+      }
+      Entry entry = last;
+      if (entry == null || identity != entry.identity()) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(buffer, null);
+        encoder.writeIndex(1);
+        writeIdentityRecord(identity, encoder);
+        encoder.flush();
+        entry = new Entry(identity, buffer.toByteArray());
+        last = entry;
+      }
+      out.writeFixed(entry.bytes());
+    }
   }
 
   /** A string's UTF-8 bytes, kept while the same string object comes again. */

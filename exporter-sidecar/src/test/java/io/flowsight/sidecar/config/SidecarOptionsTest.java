@@ -35,6 +35,59 @@ class SidecarOptionsTest {
     assertThat(config.localIdentity()).isNull();
     assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/flowsight/sidecar"));
     assertThat(config.kafkaClientProperties()).isEmpty();
+    assertThat(config.cgroupLookups()).isTrue();
+    assertThat(config.cgroupRoot()).isNull(); // auto: the first cgroup2 mount, found at start
+    assertThat(config.kubernetesNode()).isNull();
+  }
+
+  @Test
+  void shouldTakeTheKubernetesNodeAndClusterAndACgroup2MountFromTheEnvironment()
+      throws IOException {
+    Path cgroup2 = Files.createDirectories(dir.resolve("cgroup"));
+    Files.writeString(cgroup2.resolve("cgroup.controllers"), "cpu memory\n");
+
+    SidecarConfig config =
+        SidecarOptions.parse(
+                new String[0],
+                Map.of(
+                    "FLOWSIGHT_SIDECAR_KUBERNETES_NODE", "node-7",
+                    "FLOWSIGHT_SIDECAR_KUBERNETES_CLUSTER", "prod-east",
+                    "FLOWSIGHT_SIDECAR_CGROUP_ROOT", cgroup2.toString()))
+            .toConfig();
+
+    assertThat(config.kubernetesNode()).isEqualTo("node-7");
+    assertThat(config.kubernetesCluster()).isEqualTo("prod-east");
+    assertThat(config.cgroupRoot()).isEqualTo(cgroup2);
+    assertThat(
+            SidecarOptions.parse(new String[] {"--cgroup-root", "off"}, Map.of())
+                .toConfig()
+                .cgroupLookups())
+        .isFalse();
+  }
+
+  @Test
+  void shouldNameTheFixOfABadCgroupRootOrAMissingCluster() throws IOException {
+    // Checked at start, on the host it runs on (SidecarMain), not while parsing: a cgroup v1
+    // hierarchy turns the lookups off, systemd's hybrid layout has cgroup2 in unified/, and a
+    // missing directory is a mistake.
+    assertThat(SidecarOptions.cgroup2MountAt(dir)).isEmpty();
+    Path unified = Files.createDirectories(dir.resolve("unified"));
+    Files.writeString(unified.resolve("cgroup.controllers"), "");
+    assertThat(SidecarOptions.cgroup2MountAt(dir)).contains(unified);
+    assertThatThrownBy(() -> SidecarOptions.cgroup2MountAt(dir.resolve("missing")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--cgroup-root")
+        .hasMessageContaining("FLOWSIGHT_SIDECAR_CGROUP_ROOT")
+        .hasMessageContaining("no such directory")
+        .hasMessageContaining("/host/sys/fs/cgroup");
+    assertThatThrownBy(
+            () ->
+                SidecarOptions.parse(new String[] {"--kubernetes-node", "node-7"}, Map.of())
+                    .toConfig())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--kubernetes-cluster")
+        .hasMessageContaining("FLOWSIGHT_SIDECAR_KUBERNETES_CLUSTER")
+        .hasMessageContaining("--kubernetes-node needs it");
   }
 
   @Test

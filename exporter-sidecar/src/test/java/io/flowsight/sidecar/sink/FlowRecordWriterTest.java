@@ -47,12 +47,14 @@ class FlowRecordWriterTest {
     Identity full = identity("checkout", Map.of("team", "payments", "tier", "1"), true);
     Identity bare = identity("batch", Map.of(), false);
     FlowRecord allSet = record(new Random(1), full);
+    allSet.setPod(identity("checkout-pod", Map.of(), true));
     FlowRecord allNull = record(new Random(2), null);
     allNull.setConnectLatencyMicros(null);
     allNull.setPid(null);
     allNull.setProcessName(null);
     allNull.setCgroupId(null);
     allNull.setContainerId(null);
+    allNull.setPod(null);
     FlowRecord extremes = record(new Random(3), bare);
     extremes.setSequence(Long.MAX_VALUE);
     extremes.setBytesSent(Long.MAX_VALUE);
@@ -88,6 +90,12 @@ class FlowRecordWriterTest {
     String run = "2f0c0a7e-1b7a-4b1e-9d55-8c3f0c9e1a11";
     for (int i = 0; i < 10_000; i++) {
       FlowRecord r = record(random, identities.get(random.nextInt(identities.size())));
+      // The pod changes independently of the local identity (a host-network pod's records carry
+      // the node as local identity), and is often the local identity itself (a pod's own IP).
+      r.setPod(
+          random.nextBoolean()
+              ? r.getLocalIdentity()
+              : identities.get(random.nextInt(identities.size())));
       if (i % 1000 == 999) {
         run = "run-" + i; // a new run id: the cached bytes must follow
       }
@@ -134,6 +142,7 @@ class FlowRecordWriterTest {
     return b.build();
   }
 
+  /** A random record; its pod is null (the tests set it). */
   private static FlowRecord record(Random random, Identity identity) {
     boolean v6 = random.nextBoolean();
     byte[] local = new byte[v6 ? 16 : 4];

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.schemas.FlowRecord;
+import io.flowsight.schemas.Identity;
 import io.flowsight.schemas.Protocol;
 import io.flowsight.schemas.Side;
 import io.flowsight.schemas.serde.SerdeException.Reason;
@@ -28,10 +29,12 @@ class PoisonAndEvolutionTest {
   private static final int NEWER = 3;
   private static final int UNPARSABLE = 4;
   private static final int WRONG_TYPE = 5;
+  private static final int BEFORE_POD = 6;
 
   private final Schema older = SchemaVersions.older(FlowRecord.getClassSchema(), "localIdentity");
   private final Schema newer =
       SchemaVersions.newer(FlowRecord.getClassSchema(), "Protocol", "SCTP", "addedLater");
+  private final Schema beforePod = SchemaVersions.without(FlowRecord.getClassSchema(), "pod");
   private final Map<Integer, AtomicInteger> lookups = new HashMap<>();
   private final AvroDeserializer<FlowRecord> deserializer =
       new AvroDeserializer<>(this::schemaById, FlowRecord.class);
@@ -42,6 +45,7 @@ class PoisonAndEvolutionTest {
       case CURRENT -> FlowRecord.getClassSchema();
       case OLDER -> older;
       case NEWER -> newer;
+      case BEFORE_POD -> beforePod;
       case UNPARSABLE ->
           throw new SerdeException(
               Reason.UNPARSABLE_SCHEMA, "schema id 4 is not a valid Avro schema: cut short");
@@ -61,6 +65,26 @@ class PoisonAndEvolutionTest {
     assertThat(read.getBytesReceived()).isEqualTo(record.getBytesReceived());
     assertThat(read.getObserverId()).isEqualTo(record.getObserverId());
     assertThat(read).isEqualTo(FlowRecord.newBuilder(record).setLocalIdentity(null).build());
+  }
+
+  @Test
+  void shouldReadARecordOfTheVersionBeforeThePodWithNoPodAndEverythingElseAsWritten() {
+    FlowRecord record = new SampleFlows(5).next();
+    record.setContainerId("5e1f0c7a9b3d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f");
+    GenericRecord old = SchemaVersions.convert(record, beforePod);
+
+    FlowRecord read =
+        deserializer.deserialize("flows", SchemaVersions.wire(BEFORE_POD, beforePod, old));
+
+    assertThat(read.getPod()).isNull();
+    assertThat(read).isEqualTo(record);
+    // And a record of now, pod set, read back whole.
+    record.setPod(
+        Identity.newBuilder().setApp("checkout").setInstanceId("checkout-7d9f5-x2kq8").build());
+    assertThat(
+            deserializer.deserialize(
+                "flows", SchemaVersions.wire(CURRENT, FlowRecord.getClassSchema(), record)))
+        .isEqualTo(record);
   }
 
   @Test

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.flowsight.enrichment.source.IdentityReconciler;
 import io.flowsight.enrichment.source.IdentitySourceException;
 import io.flowsight.enrichment.source.kubernetes.KubernetesIdentities.NodeTopology;
+import io.flowsight.schemas.Identity;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,8 +75,31 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * Told of every pod of the watched node(s) with its identity, as it changes and when it is gone:
+   * for lookups by pod (the sidecar's pod of a socket) rather than by IP. Called on the informers'
+   * threads.
+   */
+  public interface PodListener {
+    PodListener NONE =
+        new PodListener() {
+          @Override
+          public void podChanged(Pod pod, Identity identity) {}
+
+          @Override
+          public void podGone(Pod pod) {}
+        };
+
+    /** The pod is (still) on a watched node, with this identity (its node's zone included). */
+    void podChanged(Pod pod, Identity identity);
+
+    /** The pod was deleted, or is not on a watched node (any more). */
+    void podGone(Pod pod);
+  }
+
   private final KubernetesClient client;
   private final Options options;
+  private final PodListener podListener;
   private final IdentityReconciler reconciler;
   private final Clock clock;
   private final Map<String, NodeTopology> topologies = new ConcurrentHashMap<>();
@@ -85,8 +109,18 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
 
   public KubernetesIdentityWatcher(
       KubernetesClient client, Options options, IdentityReconciler reconciler, Clock clock) {
+    this(client, options, reconciler, clock, PodListener.NONE);
+  }
+
+  public KubernetesIdentityWatcher(
+      KubernetesClient client,
+      Options options,
+      IdentityReconciler reconciler,
+      Clock clock,
+      PodListener podListener) {
     this.client = client;
     this.options = options;
+    this.podListener = Objects.requireNonNull(podListener, "podListener");
     this.reconciler = reconciler;
     this.clock = clock;
   }
@@ -204,6 +238,7 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
     if (!ours(nodeNameOf(pod))) {
       // Not on the watched node (yet): an API server that ignores the field selector, or a pod
       // not scheduled yet.
+      podListener.podGone(pod);
       reconciler.remove(key(pod), clock.instant());
       return;
     }
@@ -215,9 +250,20 @@ public final class KubernetesIdentityWatcher implements AutoCloseable {
             name -> topologies.getOrDefault(name, NodeTopology.UNKNOWN),
             clock.instant()),
         clock.instant());
+    String nodeName = nodeNameOf(pod);
+    podListener.podChanged(
+        pod,
+        KubernetesIdentities.podIdentity(
+            pod,
+            options.cluster(),
+            nodeName == null
+                ? NodeTopology.UNKNOWN
+                : topologies.getOrDefault(nodeName, NodeTopology.UNKNOWN)));
   }
 
   private void onPodDeleted(Pod pod) {
+    // The pod listener first: once the pod's IPs are withdrawn, its uid is marked deleted too.
+    podListener.podGone(pod);
     reconciler.remove(key(pod), clock.instant());
   }
 

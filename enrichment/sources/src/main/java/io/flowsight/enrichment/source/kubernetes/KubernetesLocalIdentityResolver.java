@@ -1,5 +1,6 @@
 package io.flowsight.enrichment.source.kubernetes;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.flowsight.enrichment.IpAddresses;
 import io.flowsight.enrichment.local.LocalIdentityResolver;
@@ -13,8 +14,12 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The local identity on a Kubernetes node: watches only this node's pods (field selector {@code
@@ -26,6 +31,11 @@ import java.util.Optional;
  *
  * <p>Host-network pods share the node's IP: their flows are named by the node's identity ({@code
  * kubernetes-node}). Needs RBAC list and watch on pods and nodes (its informers never get).
+ *
+ * <p>It also names pods by uid ({@link #podIdentity}), for the sidecar's pod of a socket (found
+ * from the socket's cgroup, whose path names the pod's uid): the same identity as the pod's IP
+ * gets, and for host-network pods too. A deleted pod is still named for {@link
+ * #KEEP_DELETED_PODS_FOR}: a connection may close, and be reported, a moment after its pod is gone.
  */
 public final class KubernetesLocalIdentityResolver implements LocalIdentityResolver {
 
@@ -38,7 +48,22 @@ public final class KubernetesLocalIdentityResolver implements LocalIdentityResol
 
   private static final Duration EXPIRE_EVERY = Duration.ofMinutes(1);
 
+  /** How long a deleted pod is still named by its uid. */
+  public static final Duration KEEP_DELETED_PODS_FOR = Duration.ofMinutes(5);
+
+  /** The annotation of a static pod's mirror: the uid the kubelet gave the static pod. */
+  static final String MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
+
+  /** A pod of this node: its identity, and when it was deleted (null while it exists). */
+  private record PodEntry(Identity identity, Instant deletedAt) {}
+
   private final OwnershipDirectory directory = new OwnershipDirectory(POLICY);
+
+  /**
+   * This node's pods by uid, and static pods also by the kubelet's uid (their mirror's annotation).
+   */
+  private final Map<String, PodEntry> pods = new ConcurrentHashMap<>();
+
   private final KubernetesIdentityWatcher watcher;
   private final Clock clock;
   private volatile Instant lastExpiry;
@@ -59,7 +84,49 @@ public final class KubernetesLocalIdentityResolver implements LocalIdentityResol
             new KubernetesIdentityWatcher.Options(
                 cluster, nodeName, false, true, Duration.ZERO, nodeFieldSelector),
             reconciler,
-            clock);
+            clock,
+            new KubernetesIdentityWatcher.PodListener() {
+              @Override
+              public void podChanged(Pod pod, Identity identity) {
+                for (String uid : uidsOf(pod)) {
+                  // The same object while the identity stays the same: writers cache its bytes.
+                  pods.compute(
+                      uid,
+                      (k, before) ->
+                          before != null
+                                  && before.deletedAt() == null
+                                  && before.identity().equals(identity)
+                              ? before
+                              : new PodEntry(identity, null));
+                }
+              }
+
+              @Override
+              public void podGone(Pod pod) {
+                Instant now = clock.instant();
+                for (String uid : uidsOf(pod)) {
+                  pods.computeIfPresent(
+                      uid,
+                      (k, before) ->
+                          before.deletedAt() != null
+                              ? before
+                              : new PodEntry(before.identity(), now));
+                }
+              }
+            });
+  }
+
+  private static List<String> uidsOf(Pod pod) {
+    List<String> uids = new ArrayList<>(2);
+    if (pod.getMetadata().getUid() != null) {
+      uids.add(pod.getMetadata().getUid().toLowerCase(Locale.ROOT));
+    }
+    Map<String, String> annotations = pod.getMetadata().getAnnotations();
+    String mirrorOf = annotations == null ? null : annotations.get(MIRROR_ANNOTATION);
+    if (mirrorOf != null && !mirrorOf.isBlank()) {
+      uids.add(mirrorOf.trim().toLowerCase(Locale.ROOT));
+    }
+    return uids;
   }
 
   /**
@@ -87,19 +154,41 @@ public final class KubernetesLocalIdentityResolver implements LocalIdentityResol
       boolean nodeFieldSelector) {
     KubernetesLocalIdentityResolver resolver =
         new KubernetesLocalIdentityResolver(client, cluster, nodeName, nodeFieldSelector, clock);
-    resolver.watcher.start(timeout);
+    try {
+      resolver.watcher.start(timeout);
+    } catch (RuntimeException e) {
+      resolver.close(); // the informers would go on retrying, unreachable
+      throw e;
+    }
     return resolver;
   }
 
   @Override
   public Optional<Identity> identityOf(InetAddress localIp, Instant at) {
+    expireNow();
+    Attribution a = directory.lookup(IpAddresses.of(localIp), at);
+    return a.status() == AttributionStatus.OWNER ? Optional.of(a.identity()) : Optional.empty();
+  }
+
+  /**
+   * The identity of this node's pod with this uid (the API's {@code metadata.uid}, or for a static
+   * pod the kubelet's uid of it), also for {@link #KEEP_DELETED_PODS_FOR} after its deletion; empty
+   * for a pod not (yet) seen.
+   */
+  public Optional<Identity> podIdentity(String podUid) {
+    expireNow();
+    PodEntry entry = pods.get(podUid.toLowerCase(Locale.ROOT));
+    return entry == null ? Optional.empty() : Optional.of(entry.identity());
+  }
+
+  private void expireNow() {
     Instant now = clock.instant();
     if (Duration.between(lastExpiry, now).compareTo(EXPIRE_EVERY) > 0) {
       lastExpiry = now;
       directory.expire(now);
+      Instant deletedBefore = now.minus(KEEP_DELETED_PODS_FOR);
+      pods.values().removeIf(e -> e.deletedAt() != null && e.deletedAt().isBefore(deletedBefore));
     }
-    Attribution a = directory.lookup(IpAddresses.of(localIp), at);
-    return a.status() == AttributionStatus.OWNER ? Optional.of(a.identity()) : Optional.empty();
   }
 
   @Override

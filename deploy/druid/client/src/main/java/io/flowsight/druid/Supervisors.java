@@ -302,7 +302,7 @@ public final class Supervisors {
     return task;
   }
 
-  static void waitFor(String what, BooleanSupplier done, int timeoutSeconds) {
+  public static void waitFor(String what, BooleanSupplier done, int timeoutSeconds) {
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
     while (!done.getAsBoolean()) {
       if (System.nanoTime() >= deadline) {

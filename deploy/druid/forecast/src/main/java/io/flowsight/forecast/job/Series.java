@@ -2,6 +2,7 @@ package io.flowsight.forecast.job;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,25 @@ public record Series(SeriesKey key, long startMillis, Duration step, double[] va
   /** The start of the step after the last one: where forecasts begin. */
   public long endMillis() {
     return startMillis + values.length * step.toMillis();
+  }
+
+  /**
+   * The series from its first step with traffic: steps before a pair first talked are no history of
+   * it (a pair seen for a day has a day of history, whatever range was read). All zero: itself.
+   */
+  public Series fromFirstTraffic() {
+    int first = 0;
+    while (first < values.length && values[first] == 0) {
+      first++;
+    }
+    if (first == 0 || first == values.length) {
+      return this;
+    }
+    return new Series(
+        key,
+        startMillis + first * step.toMillis(),
+        step,
+        Arrays.copyOfRange(values, first, values.length));
   }
 
   /** One row of a query: a step's start, the series it belongs to and its value. */

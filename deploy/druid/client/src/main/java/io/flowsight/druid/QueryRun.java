@@ -72,6 +72,12 @@ public record QueryRun(
       throw new DruidException("--app is for the dependencies query");
     }
     long step = 0;
+    if (name.equals("timeseries-zones")) {
+      step = Times.bucketMs(granularity);
+      sinceMs -= Math.floorMod(sinceMs, step);
+      values.put("granularity", granularity.toUpperCase(java.util.Locale.ROOT));
+      values.put("since_ms", sinceMs);
+    }
     if (name.equals("timeseries")) {
       String client = "*";
       String server = "*";
@@ -96,7 +102,13 @@ public record QueryRun(
     return new Prepared(NamedQueries.bind(text, values, dataSource), sinceMs, untilMs, step);
   }
 
-  /** Runs the query; the rows (timeseries with its empty buckets filled unless told not to). */
+  /** The time series queries, and the columns that name one series of each. */
+  private static final Map<String, List<String>> SERIES_COLUMNS =
+      Map.of(
+          "timeseries", List.of("client_app", "server_app"),
+          "timeseries-zones", List.of("client_zone", "server_zone", "service_port"));
+
+  /** Runs the query; the rows (time series with their empty buckets filled unless told not to). */
   public SqlResult run(DruidClient druid, Prepared prepared) {
     SqlResult result;
     try {
@@ -112,11 +124,11 @@ public record QueryRun(
       throw new DruidException(
           (name == null ? "--sql" : "query " + name) + ": " + e.getMessage(), e.status(), e);
     }
-    if ("timeseries".equals(name) && fill && !result.rows().isEmpty()) {
+    if (SERIES_COLUMNS.containsKey(name) && fill && !result.rows().isEmpty()) {
       result =
           fillGaps(
               result,
-              List.of("client_app", "server_app"),
+              SERIES_COLUMNS.get(name),
               prepared.sinceMs(),
               prepared.untilMs(),
               prepared.stepMs());
@@ -129,7 +141,7 @@ public record QueryRun(
       DruidClient druid, NamedQueries queries, OutputFormat format, long nowMs, PrintStream out) {
     Prepared prepared = prepare(queries, nowMs);
     SqlResult result = run(druid, prepared);
-    if (format == OutputFormat.TABLE && name != null && !name.equals("timeseries")) {
+    if (format == OutputFormat.TABLE && name != null && !SERIES_COLUMNS.containsKey(name)) {
       out.printf(
           "%s, %s .. %s (UTC)%n",
           name, Times.iso(prepared.sinceMs()), Times.iso(prepared.untilMs()));

@@ -241,6 +241,25 @@ class DruidClientIT {
   }
 
   @Test
+  void zoneSeriesShouldHaveARowForEveryBucketOfEachZonePairAndPort() {
+    // Ends without a zone are '?'; series in the order of their names, '?' first.
+    assertThat(csv("timeseries-zones", "--granularity", "PT1M", "--until", "2026-01-31T10:03:00Z"))
+        .isEqualTo(
+            """
+            time,client_zone,server_zone,service_port,bytes_client_to_server,bytes_server_to_client,connections
+            2026-01-31T10:00:00.000Z,?,zone-b,5432,0,0,0
+            2026-01-31T10:00:00.000Z,zone-a,zone-b,8080,300,3000,3
+            2026-01-31T10:00:00.000Z,zone-b,zone-c,5432,0,0,0
+            2026-01-31T10:01:00.000Z,?,zone-b,5432,0,0,0
+            2026-01-31T10:01:00.000Z,zone-a,zone-b,8080,200,2000,2
+            2026-01-31T10:01:00.000Z,zone-b,zone-c,5432,0,0,0
+            2026-01-31T10:02:00.000Z,?,zone-b,5432,0,0,0
+            2026-01-31T10:02:00.000Z,zone-a,zone-b,8080,0,0,0
+            2026-01-31T10:02:00.000Z,zone-b,zone-c,5432,50,70,1
+            """);
+  }
+
+  @Test
   void theCliShouldPrintTheExactTableAndJson() {
     List<String> table =
         cli(
@@ -329,8 +348,8 @@ class DruidClientIT {
     assertThat(result.get(2))
         .isEqualTo(
             "druid: no query named 'top-talker'; the named queries are: dependencies,"
-                + " ephemeral-ports, failed-connections, hotspots, timeseries, top-talkers,"
-                + " zone-pairs (./flowsight query --list)"
+                + " ephemeral-ports, failed-connections, hotspots, timeseries, timeseries-zones,"
+                + " top-talkers, zone-pairs (./flowsight query --list)"
                 + System.lineSeparator());
   }
 

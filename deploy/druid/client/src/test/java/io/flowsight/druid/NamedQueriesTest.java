@@ -23,6 +23,7 @@ class NamedQueriesTest {
             "failed-connections",
             "hotspots",
             "timeseries",
+            "timeseries-zones",
             "top-talkers",
             "zone-pairs");
     assertThat(repository.list().get("top-talkers"))

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowsight.druid.DruidClient;
 import io.flowsight.druid.DruidException;
 import io.flowsight.druid.DruidFiles;
+import io.flowsight.druid.SqlResult;
 import io.flowsight.druid.Supervisors;
 import io.flowsight.forecast.Forecast;
 import io.flowsight.forecast.HoltWinters;
@@ -36,10 +37,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The forecasting job on the real stack: three weeks of hourly traffic of one application pair,
- * loaded into a Druid datasource of the test's own with the flows datasource's schema, are read by
- * {@code ./flowsight forecast}'s main, forecast, written to a Kafka topic, and ingested by the
- * forecast supervisor into a second datasource, where SQL returns them. The forecasts are exactly
- * what the model gives on the same series.
+ * loaded into a Druid datasource of the test's own with the flows datasource's schema. The job runs
+ * "at the end of the 20th day": it reads those 20 days, forecasts the 21st, writes the forecasts to
+ * a Kafka topic and submits the forecast supervisor, which ingests them into a second datasource.
+ * The forecasts are exactly what the model gives on the same 20 days, and the SQL of
+ * docs/analysts.md puts each beside the 21st day's actual traffic.
  */
 @ExtendWith(LocalStackExtension.class)
 class ForecastJobIT {
@@ -80,7 +82,8 @@ class ForecastJobIT {
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Instant now = START.plus(Duration.ofDays(DAYS)).plusSeconds(1800);
+    int seen = (DAYS - 1) * 24;
+    Instant now = START.plus(HOUR.multipliedBy(seen)).plusSeconds(1800);
     int code =
         ForecastMain.run(
             new String[] {
@@ -96,6 +99,7 @@ class ForecastJobIT {
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));
     String printed = out.toString(StandardCharsets.UTF_8);
+    System.out.print(printed);
 
     assertThat(code).as(printed + err.toString(StandardCharsets.UTF_8)).isZero();
     assertThat(printed)
@@ -103,19 +107,20 @@ class ForecastJobIT {
         .contains("forecast 2 series 24 steps ahead (holt-winters-daily-weekly 2); skipped 0")
         .contains("wrote 48 points to " + topic);
 
-    // The job saw exactly the loaded series (28 days read, the first 7 empty: trimmed).
-    Forecast expected = HoltWinters.dailyAndWeekly(24, 168).fit(series).forecast(24, 0.95);
+    // The job saw exactly the first 20 days (28 days read, the first 8 empty: trimmed).
+    double[] history = java.util.Arrays.copyOf(series, seen);
+    Forecast expected = HoltWinters.dailyAndWeekly(24, 168).fit(history).forecast(24, 0.95);
     List<JsonNode> written = read(stack.bootstrapServers(), topic, 48);
     List<JsonNode> pair =
         written.stream().filter(p -> p.path("kind").asText().equals("app_pair")).toList();
     assertThat(pair).hasSize(24);
-    long first = START.plus(Duration.ofDays(DAYS)).toEpochMilli();
+    long first = START.plus(HOUR.multipliedBy(seen)).toEpochMilli();
     for (int h = 0; h < 24; h++) {
       JsonNode p = pair.get(h);
       assertThat(p.path("time").asLong()).isEqualTo(first + h * HOUR.toMillis());
       assertThat(p.path("clientApp").asText()).isEqualTo("checkout");
       assertThat(p.path("serverApp").asText()).isEqualTo("payments");
-      assertThat(p.path("historySteps").asInt()).isEqualTo(DAYS * 24);
+      assertThat(p.path("historySteps").asInt()).isEqualTo(seen);
       assertThat(p.path("forecast").asDouble()).isEqualTo(expected.mean()[h]);
       assertThat(p.path("upper").asDouble()).isEqualTo(expected.upper()[h]);
     }
@@ -148,7 +153,40 @@ class ForecastJobIT {
     }
     assertThat(druid.sql(sql).value(0, "total").asDouble())
         .isCloseTo(total, org.assertj.core.api.Assertions.within(1e-6 * total));
+
+    // docs/analysts.md's SQL: the latest forecast of a pair beside its actual traffic.
+    SqlResult beside =
+        druid.sql(
+            FORECAST_BESIDE_ACTUALS
+                .replace("\"flows_forecast\"", "\"" + forecasts + "\"")
+                .replace("\"flows\"", "\"" + flows + "\""));
+    assertThat(beside.rows()).hasSize(24);
+    for (int h = 0; h < 24; h++) {
+      assertThat(beside.value(h, "forecast").asDouble()).isEqualTo(expected.mean()[h]);
+      assertThat(beside.value(h, "lower").asDouble()).isEqualTo(expected.lower()[h]);
+      assertThat(beside.value(h, "bytes").asDouble()).isEqualTo(series[seen + h]);
+    }
   }
+
+  /** As in docs/analysts.md, "Forecasts". */
+  private static final String FORECAST_BESIDE_ACTUALS =
+      """
+      SELECT f."__time",
+             LATEST_BY(f."forecast", MILLIS_TO_TIMESTAMP(f."issuedAt")) AS "forecast",
+             LATEST_BY(f."lower", MILLIS_TO_TIMESTAMP(f."issuedAt")) AS "lower",
+             LATEST_BY(f."upper", MILLIS_TO_TIMESTAMP(f."issuedAt")) AS "upper",
+             MAX(a."bytes") AS "bytes"
+      FROM "flows_forecast" f
+      LEFT JOIN (
+        SELECT TIME_FLOOR("__time", 'PT1H') AS "__time",
+               SUM("bytesClientToServer") + SUM("bytesServerToClient") AS "bytes"
+        FROM "flows"
+        WHERE "clientApp" = 'checkout' AND "serverApp" = 'payments'
+        GROUP BY 1) a ON f."__time" = a."__time"
+      WHERE f."kind" = 'app_pair' AND f."clientApp" = 'checkout' AND f."serverApp" = 'payments'
+      GROUP BY 1
+      ORDER BY 1
+      """;
 
   /** The series as the collector's rows, one per hour, by native batch ingestion. */
   private void load(double[] series) throws Exception {

@@ -71,6 +71,11 @@ public record QueryRun(
     } else if (app != null) {
       throw new DruidException("--app is for the dependencies query");
     }
+    if (name.equals("graph")) {
+      // The whole graph: the console narrows it to a zone or a cluster ('' is any).
+      values.put("zone", "");
+      values.put("cluster", "");
+    }
     long step = 0;
     if (name.equals("timeseries")) {
       String client = "*";
@@ -97,7 +102,7 @@ public record QueryRun(
   }
 
   /** Runs the query; the rows (timeseries with its empty buckets filled unless told not to). */
-  public SqlResult run(DruidClient druid, Prepared prepared) {
+  public SqlResult run(DruidSql druid, Prepared prepared) {
     SqlResult result;
     try {
       result = druid.sql(prepared.bound().sql(), prepared.bound().parameters());

@@ -2,9 +2,8 @@ package io.flowsight.druid;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowsight.druid.testing.InlineDatasource;
 import io.flowsight.testing.Requirements;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -62,50 +61,13 @@ class DruidClientIT {
         "a Druid cluster (./flowsight test starts one and sets FLOWSIGHT_TEST_DRUID_URL)");
 
     // The flows supervisor's columns, metrics and rollup, fed from inline JSON instead of Kafka.
-    JsonNode dataSchema =
-        Supervisors.loadSpec(DruidFiles.supervisorSpec(), dataSource, null, null, Map.of())
-            .path("spec")
-            .path("dataSchema");
-    ObjectNode task = JSON.createObjectNode().put("type", "index_parallel");
-    ObjectNode spec = task.putObject("spec");
-    spec.set("dataSchema", dataSchema);
-    ObjectNode io = spec.putObject("ioConfig").put("type", "index_parallel");
-    io.putObject("inputSource").put("type", "inline").put("data", ROWS);
-    io.putObject("inputFormat").put("type", "json");
-    spec.putObject("tuningConfig").put("type", "index_parallel").put("maxNumConcurrentSubTasks", 1);
-    String id = druid.submitTask(task);
-    Supervisors.waitFor(
-        "ingestion task " + id,
-        () -> {
-          JsonNode status = druid.taskStatus(id);
-          String code = status.path("statusCode").asText(status.path("status").asText());
-          assertThat(code).as("task %s: %s", id, status).isNotEqualTo("FAILED");
-          return code.equals("SUCCESS");
-        },
-        180);
-    // Queryable once the historical has loaded the segment and the broker knows it.
-    Supervisors.waitFor(
-        "the rows of " + dataSource + " in SQL",
-        () -> {
-          try {
-            return druid
-                    .sql("SELECT COUNT(*) AS \"n\" FROM \"" + dataSource + "\"")
-                    .value(0, "n")
-                    .asLong()
-                == 4;
-          } catch (DruidException notYet) {
-            return false;
-          }
-        },
-        180);
+    InlineDatasource.load(druid, dataSource, ROWS, 4);
   }
 
   @AfterAll
   void dropTheDatasource() {
     if (druid != null) {
-      new Supervisors(
-              druid, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-          .remove(dataSource, true, 120);
+      InlineDatasource.drop(druid, dataSource);
     }
   }
 

@@ -21,8 +21,10 @@ class NamedQueriesTest {
             "dependencies",
             "ephemeral-ports",
             "failed-connections",
+            "graph",
             "hotspots",
             "timeseries",
+            "timeseries-zones",
             "top-talkers",
             "zone-pairs");
     assertThat(repository.list().get("top-talkers"))

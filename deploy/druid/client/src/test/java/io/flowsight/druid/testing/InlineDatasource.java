@@ -10,6 +10,7 @@ import io.flowsight.druid.Supervisors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -29,8 +30,18 @@ public final class InlineDatasource {
    * waits until Druid SQL counts {@code expectedRows} rows after rollup in it.
    */
   public static void load(DruidClient druid, String dataSource, String rows, long expectedRows) {
+    load(druid, DruidFiles.supervisorSpec(), dataSource, rows, expectedRows);
+  }
+
+  /**
+   * As {@link #load(DruidClient, String, String, long)}, with the dataSchema of another supervisor
+   * spec (e.g. {@code deploy/druid/forecast-supervisor.json}: its rows as the forecasting job
+   * writes them).
+   */
+  public static void load(
+      DruidClient druid, Path supervisorSpec, String dataSource, String rows, long expectedRows) {
     JsonNode dataSchema =
-        Supervisors.loadSpec(DruidFiles.supervisorSpec(), dataSource, null, null, Map.of())
+        Supervisors.loadSpec(supervisorSpec, dataSource, null, null, Map.of())
             .path("spec")
             .path("dataSchema");
     ObjectNode task = JSON.createObjectNode().put("type", "index_parallel");

@@ -21,6 +21,10 @@
   let graphChart;
   let seriesChart;
   let seriesPair = null;
+  // Each refresh is a generation: an answer that comes back after a newer refresh began is
+  // dropped, so that a slow answer never overwrites a newer one (filters changed in a row).
+  let generation = 0;
+  class Stale extends Error {}
 
   function setState(value, message) {
     document.body.dataset.state = value;
@@ -53,10 +57,16 @@
   }
 
   async function getJson(path, params) {
+    const asked = generation;
     const response = await fetch(path + '?' + params.toString(), { headers: { Accept: 'application/json' } });
     const body = await response.json();
+    if (asked !== generation) throw new Stale();
     if (!response.ok) throw new Error(body.error || response.status + ' ' + response.statusText);
     return body;
+  }
+
+  function failed(e) {
+    if (!(e instanceof Stale)) setState('error', String(e.message || e));
   }
 
   // --- the graph -------------------------------------------------------------------------------
@@ -105,7 +115,8 @@
         layout: 'force',
         roam: true,
         draggable: true,
-        force: { repulsion: 400, edgeLength: [80, 200], gravity: 0.08 },
+        // Laid out at once, not animated: a node stays where it is drawn (and can be clicked there).
+        force: { repulsion: 400, edgeLength: [80, 200], gravity: 0.08, layoutAnimation: false },
         edgeSymbol: ['none', 'arrow'],
         edgeSymbolSize: 8,
         label: { show: true, position: 'right', formatter: '{b}' },
@@ -227,6 +238,7 @@
   // --- the whole page --------------------------------------------------------------------------
 
   async function refresh() {
+    generation += 1;
     const params = rangeParams();
     setState('loading', 'loading…');
     try {
@@ -236,11 +248,12 @@
       state.loads += 1;
       setState('ready', 'updated ' + new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     } catch (e) {
-      setState('error', String(e.message || e));
+      failed(e);
     }
   }
 
   async function focusOn(app) {
+    generation += 1;
     state.focus = app;
     drawGraph();
     setState('loading', 'loading…');
@@ -248,18 +261,19 @@
       await loadFocus(rangeParams());
       setState('ready', 'upstream and downstream of ' + (app || 'every app'));
     } catch (e) {
-      setState('error', String(e.message || e));
+      failed(e);
     }
   }
 
   async function showPair(client, server) {
+    generation += 1;
     seriesPair = { client, server };
     setState('loading', 'loading…');
     try {
       await loadSeries(rangeParams());
       setState('ready', client + ' → ' + server);
     } catch (e) {
-      setState('error', String(e.message || e));
+      failed(e);
     }
   }
 

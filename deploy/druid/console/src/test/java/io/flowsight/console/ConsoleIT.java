@@ -178,6 +178,10 @@ class ConsoleIT {
         .until(
             b -> {
               WebElement body = b.findElement(By.tagName("body"));
+              if ("error".equals(body.getDomAttribute("data-state"))) {
+                throw new AssertionError(
+                    "the page shows an error: " + b.findElement(By.id("status")).getText());
+              }
               return "ready".equals(body.getDomAttribute("data-state"))
                   && focus.equals(body.getDomAttribute("data-focus"));
             });
@@ -354,7 +358,7 @@ class ConsoleIT {
     assertThat(texts(pageState("window.__flowsight.shown.nodes"))).containsExactly("backend", "db");
     assertThat(shownEdges()).containsExactly("backend>db 120 1 0 1 #ff7f0e");
     assertThat(pageState("window.__flowsight.tables.dependencies.rows").toString())
-        .isEqualTo("[[\"upstream\",\"backend\",5432,1,0,50,70,10.0]]");
+        .isEqualTo("[[\"upstream\",\"backend\",5432,1,0,50,70,10]]"); // mean RTT 10 ms
     assertThat(browser.findElement(By.id("focus-app")).getText()).isEqualTo("db");
   }
 
@@ -412,15 +416,16 @@ class ConsoleIT {
                 + ",0],["
                 + (t0 + 240_000)
                 + ",0]]");
+    // The page's JSON (JavaScript numbers: 3000, not 3000.0); 10:01 from the later run.
     assertThat(series.path("forecast").toString())
         .isEqualTo(
             "[["
                 + t0
-                + ",3000.0,2500.0,3500.0],["
+                + ",3000,2500,3500],["
                 + (t0 + 60_000)
-                + ",2100.0,1900.0,2300.0],["
+                + ",2100,1900,2300],["
                 + (t0 + 120_000)
-                + ",500.0,0.0,1000.0]]");
+                + ",500,0,1000]]");
     // Drawn: the actuals, and the forecast line over them.
     JsonNode drawn =
         pageState(

@@ -125,6 +125,18 @@ class DruidClientIT {
   }
 
   @Test
+  void graphShouldHaveOneEdgePerApplicationPairWithFailuresAndRetransmits() {
+    assertThat(csv("graph"))
+        .isEqualTo(
+            """
+            client_app,server_app,bytes,bytes_client_to_server,bytes_server_to_client,connections,failed,retransmits,retransmit_pct,mean_rtt_ms
+            frontend,backend,5500,500,5000,5,1,2,5,1.4
+            backend,db,120,50,70,1,0,1,20,10
+            <NEVER_SEEN>,backend,0,0,0,0,4,0,,
+            """);
+  }
+
+  @Test
   void dependenciesShouldShowWhomTheAppCallsAndWhoCallsIt() {
     assertThat(csv("dependencies", "--app", "backend"))
         .isEqualTo(
@@ -291,8 +303,8 @@ class DruidClientIT {
     assertThat(result.get(2))
         .isEqualTo(
             "druid: no query named 'top-talker'; the named queries are: dependencies,"
-                + " ephemeral-ports, failed-connections, hotspots, timeseries, top-talkers,"
-                + " zone-pairs (./flowsight query --list)"
+                + " ephemeral-ports, failed-connections, graph, hotspots, timeseries,"
+                + " timeseries-zones, top-talkers, zone-pairs (./flowsight query --list)"
                 + System.lineSeparator());
   }
 

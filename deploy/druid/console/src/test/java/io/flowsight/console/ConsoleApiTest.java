@@ -268,6 +268,22 @@ class ConsoleApiTest {
   }
 
   @Test
+  void filtersShouldListTheZonesAndClustersOfBothEndsOnce() {
+    SqlResult rows =
+        result(
+            List.of("clientZone", "serverZone", "clientCluster", "serverCluster"),
+            new Object[] {"zone-a", "zone-b", "prod", "prod"},
+            new Object[] {null, "zone-b", null, "prod"},
+            new Object[] {"zone-b", "zone-c", "prod", "data"});
+    ObjectNode filters = api(sql -> rows).filters(Map.of("since", "1h"));
+
+    assertThat(filters.path("zones").toString()).isEqualTo("[\"zone-a\",\"zone-b\",\"zone-c\"]");
+    assertThat(filters.path("clusters").toString()).isEqualTo("[\"data\",\"prod\"]");
+    assertThat(parameters.get(0))
+        .containsExactly(SqlParameter.bigint(NOW - 3_600_000L), SqlParameter.bigint(NOW));
+  }
+
+  @Test
   void queryStringsShouldDecodeAndKeepTheLastValue() {
     assertThat(ConsoleApi.parameters("since=1h&zone=a%20b&zone=c&client=%3CNEVER_SEEN%3E"))
         .containsExactly(

@@ -126,32 +126,6 @@ class ConsoleOptionsTest {
   }
 
   private Path keystore(String password) throws Exception {
-    Path store = dir.resolve("console.p12");
-    ProcessBuilder keytool =
-        new ProcessBuilder(
-                "keytool",
-                "-genkeypair",
-                "-alias",
-                "console",
-                "-dname",
-                "CN=localhost",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                store.toString(),
-                "-storepass:env",
-                "STORE_PASSWORD")
-            .redirectErrorStream(true);
-    keytool.environment().put("STORE_PASSWORD", password);
-    Process p = keytool.start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(output).isZero();
-    return store;
+    return TestKeystores.create(dir, password);
   }
 }

@@ -1,21 +1,32 @@
 package io.flowsight.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.druid.DruidException;
 import io.flowsight.druid.DruidFiles;
 import io.flowsight.druid.NamedQueries;
 import io.flowsight.druid.SqlResult;
 import io.flowsight.ops.OpsSecurity;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The console's own HTTP server on a loopback port, with a fixed Druid answer: what it answers with
@@ -25,6 +36,8 @@ class ConsoleServerTest {
 
   private final HttpClient http = HttpClient.newHttpClient();
   private ConsoleServer server;
+
+  @TempDir Path dir;
 
   @AfterEach
   void close() {
@@ -79,6 +92,63 @@ class ConsoleServerTest {
     HttpResponse<String> graph = get("/api/graph?since=1h", "analyst", "pw");
     assertThat(graph.statusCode()).isEqualTo(200);
     assertThat(graph.body()).contains("\"edges\":[]").contains("\"nodes\":[]");
+  }
+
+  @Test
+  void shouldServeOverTlsWithTheKeystoresCertificate() throws Exception {
+    Path keystore = TestKeystores.create(dir, "secret-1");
+    Path password = Files.writeString(dir.resolve("password"), "analyst-pw\n");
+    var settings = ConsoleOptions.settings(w -> {});
+    Map<String, String> env = Map.of("FLOWSIGHT_CONSOLE_TLS_KEYSTORE_PASSWORD", "secret-1");
+    ConsoleOptions.Config config =
+        settings
+            .parse(
+                new ConsoleOptions(),
+                new String[] {
+                  "--address",
+                  "127.0.0.1:0",
+                  "--tls-keystore",
+                  keystore.toString(),
+                  "--username",
+                  "analyst",
+                  "--password-file",
+                  password.toString()
+                },
+                env)
+            .toConfig(settings, env);
+    start(config.security(), true);
+
+    // A client that trusts the console's certificate (and checks that it names 127.0.0.1).
+    KeyStore trusted = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(keystore)) {
+      trusted.load(in, "secret-1".toCharArray());
+    }
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, trust.getTrustManagers(), null);
+    HttpClient https = HttpClient.newBuilder().sslContext(tls).build();
+    URI health = URI.create("https://127.0.0.1:" + server.port() + "/health");
+    assertThat(https.send(HttpRequest.newBuilder(health).build(), BodyHandlers.ofString()).body())
+        .isEqualTo("{\"status\":\"UP\"}");
+    URI graph = URI.create("https://127.0.0.1:" + server.port() + "/api/graph");
+    assertThat(
+            https.send(HttpRequest.newBuilder(graph).build(), BodyHandlers.ofString()).statusCode())
+        .isEqualTo(401);
+    String basic =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString("analyst:analyst-pw".getBytes(StandardCharsets.UTF_8));
+    assertThat(
+            https
+                .send(
+                    HttpRequest.newBuilder(graph).header("Authorization", basic).build(),
+                    BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(200);
+    // Plain http on the TLS port gets no answer a client could read as the page.
+    assertThatThrownBy(() -> get("/health", null, null)).isInstanceOf(IOException.class);
   }
 
   @Test

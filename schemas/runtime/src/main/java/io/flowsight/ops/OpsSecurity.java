@@ -29,7 +29,7 @@ public record OpsSecurity(SSLContext tls, String username, String password, bool
   }
 
   /** Whether the pair is the configured user's; compared in constant time. */
-  boolean admits(String user, String pass) {
+  public boolean admits(String user, String pass) {
     return username != null
         && MessageDigest.isEqual(
             username.getBytes(StandardCharsets.UTF_8), user.getBytes(StandardCharsets.UTF_8))

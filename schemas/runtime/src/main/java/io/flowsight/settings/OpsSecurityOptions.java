@@ -72,65 +72,141 @@ public final class OpsSecurityOptions {
   }
 
   /**
+   * The option names and secret variables of one HTTP endpoint's TLS and basic authentication:
+   * {@link #METRICS} for the services' {@code /metrics}; a program whose whole purpose is an HTTP
+   * endpoint (the console) takes the same options without the {@code metrics-} part.
+   *
+   * @param prefix what every option name starts with ({@code --metrics-}, or {@code --})
+   * @param secretPrefix what the secret variables' suffixes start with after the service's prefix
+   *     ({@code METRICS_}, or nothing)
+   * @param what the endpoint, for messages ({@code the metrics user})
+   */
+  public record Names(String prefix, String secretPrefix, String what) {
+    public static final Names METRICS = new Names("--metrics-", "METRICS_", "metrics");
+
+    public String keystore() {
+      return prefix + "tls-keystore";
+    }
+
+    public String keystorePasswordFile() {
+      return prefix + "tls-keystore-password-file";
+    }
+
+    public String username() {
+      return prefix + "username";
+    }
+
+    public String passwordFile() {
+      return prefix + "password-file";
+    }
+
+    public String authHealth() {
+      return prefix + "auth-health";
+    }
+
+    /** The variable suffix of the user's password ({@code METRICS_PASSWORD}). */
+    public String password() {
+      return secretPrefix + "PASSWORD";
+    }
+
+    /** The variable suffix of the keystore's password. */
+    public String keystorePassword() {
+      return secretPrefix + "TLS_KEYSTORE_PASSWORD";
+    }
+  }
+
+  /**
    * The endpoint's security, checked: the keystore is read here, so a wrong password or file stops
    * the service at start with the option to fix, not at the first scrape.
    *
    * @throws ConfigException naming the option and the fix
    */
   public OpsSecurity security(Settings settings, Map<String, String> env) {
+    return security(
+        settings,
+        env,
+        Names.METRICS,
+        keystore,
+        keystorePasswordFile,
+        username,
+        passwordFile,
+        authHealth);
+  }
+
+  /**
+   * An endpoint's security from the values of its options, checked as {@link #security(Settings,
+   * Map)} checks the metrics endpoint's; the messages name the options of {@code names}.
+   *
+   * @throws ConfigException naming the option and the fix
+   */
+  public static OpsSecurity security(
+      Settings settings,
+      Map<String, String> env,
+      Names names,
+      Path keystore,
+      Path keystorePasswordFile,
+      String username,
+      Path passwordFile,
+      boolean authHealth) {
     String user = KafkaSecurityOptions.nonBlank(username);
     String password = null;
     if (user != null) {
       if (user.contains(":")) {
-        throw settings.bad("--metrics-username", user, "a basic-auth user name has no ':'");
+        throw settings.bad(names.username(), user, "a basic-auth user name has no ':'");
       }
       password =
           KafkaSecurityOptions.secret(
               settings,
               env,
-              "--metrics-password-file",
+              names.passwordFile(),
               passwordFile,
-              PASSWORD,
-              "the metrics user needs its password");
-    } else if (passwordFile != null || env.containsKey(settings.envName("--metrics-password"))) {
+              names.password(),
+              "the " + names.what() + " user needs its password");
+    } else if (passwordFile != null || env.containsKey(settings.envName("--" + names.password()))) {
       throw settings.bad(
-          "--metrics-username", "", "a metrics password is set: set the user it belongs to");
+          names.username(),
+          "",
+          "a " + names.what() + " password is set: set the user it belongs to");
     } else if (authHealth) {
       throw settings.bad(
-          "--metrics-auth-health",
-          "true",
-          "there are no credentials to ask: set --metrics-username");
+          names.authHealth(), "true", "there are no credentials to ask: set " + names.username());
     }
     SSLContext tls = null;
     if (keystore != null) {
-      tls = tls(settings, env);
+      tls = tls(settings, env, names, keystore, keystorePasswordFile);
     } else if (keystorePasswordFile != null) {
       throw settings.bad(
-          "--metrics-tls-keystore-password-file",
+          names.keystorePasswordFile(),
           keystorePasswordFile.toString(),
-          "it is the password of --metrics-tls-keystore: set that too, or drop it");
+          "it is the password of " + names.keystore() + ": set that too, or drop it");
     }
     if (tls == null && user != null) {
       settings.warn(
-          "--metrics-username without --metrics-tls-keystore: the password crosses the network in"
-              + " clear text");
+          names.username()
+              + " without "
+              + names.keystore()
+              + ": the password crosses the network in clear text");
     }
     return user == null && tls == null
         ? OpsSecurity.NONE
         : new OpsSecurity(tls, user, password, authHealth);
   }
 
-  private SSLContext tls(Settings settings, Map<String, String> env) {
-    String type =
-        KafkaSecurityOptions.storeType(settings, "--metrics-tls-keystore", keystore, false);
-    KafkaSecurityOptions.readable(settings, "--metrics-tls-keystore", keystore);
+  private static SSLContext tls(
+      Settings settings,
+      Map<String, String> env,
+      Names names,
+      Path keystore,
+      Path keystorePasswordFile) {
+    String type = KafkaSecurityOptions.storeType(settings, names.keystore(), keystore, false);
+    KafkaSecurityOptions.readable(settings, names.keystore(), keystore);
     String password =
         KafkaSecurityOptions.secret(
             settings,
             env,
-            "--metrics-tls-keystore-password-file",
+            names.keystorePasswordFile(),
             keystorePasswordFile,
-            KEYSTORE_PASSWORD,
+            names.keystorePassword(),
             "the keystore needs its password");
     try (InputStream in = Files.newInputStream(keystore)) {
       KeyStore store = KeyStore.getInstance(type);
@@ -143,13 +219,15 @@ public final class OpsSecurityOptions {
       return context;
     } catch (IOException | GeneralSecurityException e) {
       throw settings.bad(
-          "--metrics-tls-keystore",
+          names.keystore(),
           keystore.toString(),
           "cannot load it as "
               + type
               + " ("
               + e.getMessage()
-              + "): check the file and its password (--metrics-tls-keystore-password-file)");
+              + "): check the file and its password ("
+              + names.keystorePasswordFile()
+              + ")");
     }
   }
 }

@@ -25,7 +25,7 @@ import java.util.Map;
  * supervisors and tasks and the coordinator's load rules (forwarded by the router's management
  * proxy to the leading coordinator-overlord).
  */
-public final class DruidClient {
+public final class DruidClient implements DruidSql {
 
   /** The router of the local stack when neither --url nor FLOWSIGHT_DRUID_URL says otherwise. */
   public static final int DEFAULT_ROUTER_PORT = 18888;
@@ -66,6 +66,7 @@ public final class DruidClient {
   // --- SQL ---------------------------------------------------------------------------------------
 
   /** Runs Druid SQL with its dynamic parameters ({@code ?}) bound in order; times in UTC. */
+  @Override
   public SqlResult sql(String query, List<SqlParameter> parameters) {
     ObjectNode body = JSON.createObjectNode();
     body.put("query", query);

@@ -71,6 +71,11 @@ public record QueryRun(
     } else if (app != null) {
       throw new DruidException("--app is for the dependencies query");
     }
+    if (name.equals("graph")) {
+      // The whole graph: the console narrows it to a zone or a cluster ('' is any).
+      values.put("zone", "");
+      values.put("cluster", "");
+    }
     long step = 0;
     if (name.equals("timeseries-zones")) {
       step = Times.bucketMs(granularity);
@@ -109,7 +114,7 @@ public record QueryRun(
           "timeseries-zones", List.of("client_zone", "server_zone", "service_port"));
 
   /** Runs the query; the rows (time series with their empty buckets filled unless told not to). */
-  public SqlResult run(DruidClient druid, Prepared prepared) {
+  public SqlResult run(DruidSql druid, Prepared prepared) {
     SqlResult result;
     try {
       result = druid.sql(prepared.bound().sql(), prepared.bound().parameters());

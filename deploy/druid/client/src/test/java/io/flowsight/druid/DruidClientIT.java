@@ -2,9 +2,8 @@ package io.flowsight.druid;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowsight.druid.testing.InlineDatasource;
 import io.flowsight.testing.Requirements;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -62,50 +61,13 @@ class DruidClientIT {
         "a Druid cluster (./flowsight test starts one and sets FLOWSIGHT_TEST_DRUID_URL)");
 
     // The flows supervisor's columns, metrics and rollup, fed from inline JSON instead of Kafka.
-    JsonNode dataSchema =
-        Supervisors.loadSpec(DruidFiles.supervisorSpec(), dataSource, null, null, Map.of())
-            .path("spec")
-            .path("dataSchema");
-    ObjectNode task = JSON.createObjectNode().put("type", "index_parallel");
-    ObjectNode spec = task.putObject("spec");
-    spec.set("dataSchema", dataSchema);
-    ObjectNode io = spec.putObject("ioConfig").put("type", "index_parallel");
-    io.putObject("inputSource").put("type", "inline").put("data", ROWS);
-    io.putObject("inputFormat").put("type", "json");
-    spec.putObject("tuningConfig").put("type", "index_parallel").put("maxNumConcurrentSubTasks", 1);
-    String id = druid.submitTask(task);
-    Supervisors.waitFor(
-        "ingestion task " + id,
-        () -> {
-          JsonNode status = druid.taskStatus(id);
-          String code = status.path("statusCode").asText(status.path("status").asText());
-          assertThat(code).as("task %s: %s", id, status).isNotEqualTo("FAILED");
-          return code.equals("SUCCESS");
-        },
-        180);
-    // Queryable once the historical has loaded the segment and the broker knows it.
-    Supervisors.waitFor(
-        "the rows of " + dataSource + " in SQL",
-        () -> {
-          try {
-            return druid
-                    .sql("SELECT COUNT(*) AS \"n\" FROM \"" + dataSource + "\"")
-                    .value(0, "n")
-                    .asLong()
-                == 4;
-          } catch (DruidException notYet) {
-            return false;
-          }
-        },
-        180);
+    InlineDatasource.load(druid, dataSource, ROWS, 4);
   }
 
   @AfterAll
   void dropTheDatasource() {
     if (druid != null) {
-      new Supervisors(
-              druid, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-          .remove(dataSource, true, 120);
+      InlineDatasource.drop(druid, dataSource);
     }
   }
 
@@ -159,6 +121,18 @@ class DruidClientIT {
             frontend,backend,5500,500,5000,5,1,1
             backend,db,120,50,70,1,0,1
             <NEVER_SEEN>,backend,0,0,0,0,4,1
+            """);
+  }
+
+  @Test
+  void graphShouldHaveOneEdgePerApplicationPairWithFailuresAndRetransmits() {
+    assertThat(csv("graph"))
+        .isEqualTo(
+            """
+            client_app,server_app,bytes,bytes_client_to_server,bytes_server_to_client,connections,failed,retransmits,retransmit_pct,mean_rtt_ms
+            frontend,backend,5500,500,5000,5,1,2,5,1.4
+            backend,db,120,50,70,1,0,1,20,10
+            <NEVER_SEEN>,backend,0,0,0,0,4,0,,
             """);
   }
 
@@ -348,8 +322,8 @@ class DruidClientIT {
     assertThat(result.get(2))
         .isEqualTo(
             "druid: no query named 'top-talker'; the named queries are: dependencies,"
-                + " ephemeral-ports, failed-connections, hotspots, timeseries, timeseries-zones,"
-                + " top-talkers, zone-pairs (./flowsight query --list)"
+                + " ephemeral-ports, failed-connections, graph, hotspots, timeseries,"
+                + " timeseries-zones, top-talkers, zone-pairs (./flowsight query --list)"
                 + System.lineSeparator());
   }
 

@@ -21,6 +21,7 @@ class NamedQueriesTest {
             "dependencies",
             "ephemeral-ports",
             "failed-connections",
+            "graph",
             "hotspots",
             "timeseries",
             "timeseries-zones",

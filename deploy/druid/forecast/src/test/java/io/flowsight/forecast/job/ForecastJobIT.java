@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowsight.druid.DruidClient;
 import io.flowsight.druid.DruidException;
-import io.flowsight.druid.DruidFiles;
 import io.flowsight.druid.SqlResult;
 import io.flowsight.druid.Supervisors;
+import io.flowsight.druid.testing.InlineDatasource;
 import io.flowsight.forecast.Forecast;
 import io.flowsight.forecast.HoltWinters;
 import io.flowsight.forecast.backtest.SyntheticTraffic;
@@ -217,41 +217,7 @@ class ForecastJobIT {
           .put("bytesServerToClient", bytes - bytes / 3);
       rows.append(JSON.writeValueAsString(row)).append('\n');
     }
-    JsonNode dataSchema =
-        Supervisors.loadSpec(DruidFiles.supervisorSpec(), flows, null, null, Map.of())
-            .path("spec")
-            .path("dataSchema");
-    ObjectNode task = JSON.createObjectNode().put("type", "index_parallel");
-    ObjectNode spec = task.putObject("spec");
-    spec.set("dataSchema", dataSchema);
-    ObjectNode io = spec.putObject("ioConfig").put("type", "index_parallel");
-    io.putObject("inputSource").put("type", "inline").put("data", rows.toString());
-    io.putObject("inputFormat").put("type", "json");
-    spec.putObject("tuningConfig").put("type", "index_parallel").put("maxNumConcurrentSubTasks", 1);
-    String id = druid.submitTask(task);
-    Supervisors.waitFor(
-        "ingestion task " + id,
-        () -> {
-          JsonNode status = druid.taskStatus(id);
-          String code = status.path("statusCode").asText(status.path("status").asText());
-          assertThat(code).as("task %s: %s", id, status).isNotEqualTo("FAILED");
-          return code.equals("SUCCESS");
-        },
-        240);
-    Supervisors.waitFor(
-        "the rows of " + flows + " in SQL",
-        () -> {
-          try {
-            return druid
-                    .sql("SELECT COUNT(*) AS \"n\" FROM \"" + flows + "\"")
-                    .value(0, "n")
-                    .asLong()
-                == series.length;
-          } catch (DruidException notYet) {
-            return false;
-          }
-        },
-        240);
+    InlineDatasource.load(druid, flows, rows.toString(), series.length);
   }
 
   /** The topic's first {@code expected} records' values, in offset order (one partition). */

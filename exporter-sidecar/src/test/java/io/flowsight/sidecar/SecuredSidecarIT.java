@@ -2,14 +2,7 @@ package io.flowsight.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flowsight.enrichment.IpAddresses;
-import io.flowsight.schemas.FlowKind;
-import io.flowsight.schemas.FlowRecord;
 import io.flowsight.schemas.Identity;
-import io.flowsight.schemas.Side;
-import io.flowsight.schemas.serde.AvroDeserializer;
-import io.flowsight.schemas.serde.RegistrySerdeConfig;
-import io.flowsight.schemas.serde.SchemaRegistryClient;
 import io.flowsight.sidecar.bpf.BpfObject;
 import io.flowsight.sidecar.config.SidecarConfig;
 import io.flowsight.sidecar.config.SidecarOptions;
@@ -26,12 +19,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -188,47 +176,10 @@ class SecuredSidecarIT {
       sidecar.close(); // drains the ring buffer and flushes the producer
     }
 
-    List<ConsumerRecord<String, FlowRecord>> mine = new ArrayList<>();
-    AvroDeserializer<FlowRecord> deserializer =
-        new AvroDeserializer<>(
-            new SchemaRegistryClient(RegistrySerdeConfig.of(stack.registryUrl())),
-            FlowRecord.class);
-    try (KafkaConsumer<String, FlowRecord> consumer =
-        new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), deserializer)) {
-      consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (mine.size() < 2 && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, FlowRecord> r : consumer.poll(Duration.ofMillis(200))) {
-          FlowRecord f = r.value();
-          boolean ours =
-              (f.getLocalPort() == ports.clientPort() && f.getRemotePort() == ports.serverPort())
-                  || (f.getLocalPort() == ports.serverPort()
-                      && f.getRemotePort() == ports.clientPort());
-          if (ours) {
-            mine.add(r);
-          }
-        }
-      }
-    }
-
-    assertThat(mine).hasSize(2);
-    for (ConsumerRecord<String, FlowRecord> r : mine) {
-      FlowRecord f = r.value();
-      assertThat(r.key()).isEqualTo("127.0.0.1").isEqualTo(IpAddresses.toText(f.getLocalIp()));
-      assertThat(f.getKind()).isEqualTo(FlowKind.CLOSED);
-      assertThat(f.getServicePort()).isEqualTo(ports.serverPort());
-      assertThat(f.getLocalIdentity().getApp()).isEqualTo("kafka-it");
-      if (f.getSide() == Side.CLIENT) {
-        assertThat(f.getBytesSent()).isEqualTo(1000);
-        assertThat(f.getBytesReceived()).isEqualTo(5000);
-      } else {
-        assertThat(f.getBytesSent()).isEqualTo(5000);
-        assertThat(f.getBytesReceived()).isEqualTo(1000);
-      }
-    }
-    assertThat(mine)
-        .extracting(r -> r.value().getSide())
-        .containsExactlyInAnyOrder(Side.CLIENT, Side.SERVER);
+    ExchangeRecords.assertClosedExchange(
+        ExchangeRecords.read(consumerConfig(), stack.registryUrl(), topic, ports),
+        ports,
+        "kafka-it");
   }
 
   private static Map<String, Object> consumerConfig() {

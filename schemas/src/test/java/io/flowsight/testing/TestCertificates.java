@@ -35,11 +35,15 @@ public record TestCertificates(
 
   /** Makes them in {@code dir}; skips (fails in CI) without keytool. */
   public static TestCertificates make(Path dir) throws Exception {
+    return make(dir, randomSecret());
+  }
+
+  /** As {@link #make(Path)}, the stores protected by {@code password}. */
+  public static TestCertificates make(Path dir, String password) throws Exception {
     Requirements.require(
         new ProcessBuilder("keytool", "-help").start().waitFor() == 0,
         "keytool (a JDK) on the PATH, to make the test certificates");
     Files.createDirectories(dir);
-    String password = randomSecret();
     keytool(
         dir,
         password,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.ops.OpsSecurity;
+import io.flowsight.testing.TestCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,34 +125,8 @@ class OpsSecurityOptionsTest {
                 + " in clear text");
   }
 
-  /** A self-signed PKCS12 keystore made by the JDK's keytool. */
+  /** A PKCS12 keystore with a key and its certificate, made by the JDK's keytool. */
   private Path keystore(String password) throws Exception {
-    Path store = dir.resolve("server.p12");
-    ProcessBuilder keytool =
-        new ProcessBuilder(
-                "keytool",
-                "-genkeypair",
-                "-alias",
-                "server",
-                "-dname",
-                "CN=localhost",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                store.toString(),
-                "-storepass:env",
-                "STORE_PASSWORD")
-            .redirectErrorStream(true);
-    keytool.environment().put("STORE_PASSWORD", password);
-    Process p = keytool.start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(output).isZero();
-    return store;
+    return TestCertificates.make(dir.resolve("certs"), password).serverP12();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flowsight.settings.ConfigException;
+import io.flowsight.testing.TestCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,6 +127,6 @@ class ConsoleOptionsTest {
   }
 
   private Path keystore(String password) throws Exception {
-    return TestKeystores.create(dir, password);
+    return TestCertificates.make(dir.resolve("certs"), password).serverP12();
   }
 }

@@ -8,6 +8,7 @@ import io.flowsight.druid.DruidFiles;
 import io.flowsight.druid.NamedQueries;
 import io.flowsight.druid.SqlResult;
 import io.flowsight.ops.OpsSecurity;
+import io.flowsight.testing.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -96,7 +97,7 @@ class ConsoleServerTest {
 
   @Test
   void shouldServeOverTlsWithTheKeystoresCertificate() throws Exception {
-    Path keystore = TestKeystores.create(dir, "secret-1");
+    Path keystore = TestCertificates.make(dir.resolve("certs"), "secret-1").serverP12();
     Path password = Files.writeString(dir.resolve("password"), "analyst-pw\n");
     var settings = ConsoleOptions.settings(w -> {});
     Map<String, String> env = Map.of("FLOWSIGHT_CONSOLE_TLS_KEYSTORE_PASSWORD", "secret-1");

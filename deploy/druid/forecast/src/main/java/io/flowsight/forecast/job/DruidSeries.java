@@ -1,6 +1,7 @@
 package io.flowsight.forecast.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowsight.druid.DruidClient;
 import io.flowsight.druid.NamedQueries;
 import io.flowsight.druid.SqlResult;
@@ -61,10 +62,10 @@ public final class DruidSeries {
     return out;
   }
 
-  private List<JsonNode> run(String name, Map<String, Object> values) {
+  private List<ObjectNode> run(String name, Map<String, Object> values) {
     NamedQueries.Bound bound = NamedQueries.bind(queries.load(name), values, dataSource);
     SqlResult result = druid.sql(bound.sql(), bound.parameters());
-    return new ArrayList<>(result.objects());
+    return result.objects();
   }
 
   private static long time(JsonNode row) {

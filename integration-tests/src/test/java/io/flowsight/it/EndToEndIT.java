@@ -2,10 +2,18 @@ package io.flowsight.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowsight.console.ConsoleMain;
+import io.flowsight.console.ConsoleServer;
+import io.flowsight.console.testing.ConsolePage;
 import io.flowsight.druid.DruidClient;
 import io.flowsight.druid.DruidException;
+import io.flowsight.druid.DruidFiles;
+import io.flowsight.druid.NamedQueries;
+import io.flowsight.druid.QueryRun;
 import io.flowsight.druid.Supervisors;
+import io.flowsight.druid.Times;
 import io.flowsight.schemas.Identity;
 import io.flowsight.sidecar.Sidecar;
 import io.flowsight.sidecar.SidecarMain;
@@ -17,12 +25,17 @@ import io.flowsight.sidecar.sink.KafkaSink;
 import io.flowsight.testing.LocalStack;
 import io.flowsight.testing.LocalStackExtension;
 import io.flowsight.testing.Requirements;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -158,10 +171,88 @@ class EndToEndIT {
       assertThat(row.path("bytesServerToClient").asLong())
           .isEqualTo((long) CONNECTIONS * RESPONSE_BYTES);
       assertThat(row.path("observedBy").asText()).isEqualTo("BOTH");
+
+      consoleShouldShowWhatDruidHolds(
+          druidUrl, dataSource, markerWindow - 15 * 60_000, markerWindow, clientApp, serverApp);
     } finally {
       sidecar.close();
       collector.close();
       druid.supervisorAction(dataSource, "terminate");
+    }
+  }
+
+  /**
+   * The web console on the same datasource, in a real browser, over the minutes of the traffic (the
+   * end marker's excluded): its graph holds exactly the rows of the graph query as the CLI runs it,
+   * among them the test's pair with its 5 connections and bytes both ways (the host's other
+   * loopback traffic, Kafka's and Druid's, is there too, unattributed); its top-talkers table is
+   * the CLI's. A screenshot goes to target/failsafe-reports/EndToEndIT-console.png.
+   */
+  private static void consoleShouldShowWhatDruidHolds(
+      String druidUrl,
+      String dataSource,
+      long sinceMs,
+      long untilMs,
+      String clientApp,
+      String serverApp)
+      throws Exception {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    ConsoleMain.Started started =
+        ConsoleMain.start(
+            new String[] {
+              "--address", "127.0.0.1:0", "--druid-url", druidUrl, "--datasource", dataSource
+            },
+            Map.of(),
+            new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(started.code()).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    String since = Times.iso(sinceMs);
+    String until = Times.iso(untilMs);
+    DruidClient druid = new DruidClient(druidUrl);
+    NamedQueries queries = new NamedQueries(DruidFiles.queries());
+    try (ConsoleServer console = started.server();
+        ConsolePage page = new ConsolePage()) {
+      page.open("http://127.0.0.1:" + console.port() + "/?since=" + since + "&until=" + until);
+      System.out.println(
+          "EndToEndIT: screenshot of the console in " + page.screenshot("EndToEndIT-console"));
+
+      QueryRun graph =
+          new QueryRun("graph", null, since, until, null, null, "PT1M", true, 500, dataSource);
+      List<String> druidEdges = new ArrayList<>();
+      for (ObjectNode r : graph.run(druid, graph.prepare(queries, untilMs)).objects()) {
+        druidEdges.add(
+            r.path("client_app").asText()
+                + ">"
+                + r.path("server_app").asText()
+                + " "
+                + r.path("bytes").asLong()
+                + " "
+                + r.path("connections").asLong()
+                + " "
+                + r.path("failed").asLong()
+                + " "
+                + r.path("retransmits").asLong());
+      }
+      assertThat(ConsolePage.withoutColour(page.shownEdges()))
+          .isEqualTo(druidEdges)
+          .contains(
+              clientApp
+                  + ">"
+                  + serverApp
+                  + " "
+                  + (long) CONNECTIONS * (REQUEST_BYTES + RESPONSE_BYTES)
+                  + " "
+                  + CONNECTIONS
+                  + " 0 0");
+      assertThat(page.shownNodes()).contains(clientApp, serverApp);
+
+      QueryRun topTalkers =
+          new QueryRun("top-talkers", null, since, until, null, null, "PT1M", true, 20, dataSource);
+      assertThat(page.state("window.__flowsight.tables['top-talkers'].rows").toString())
+          .isEqualTo(
+              new ObjectMapper()
+                  .valueToTree(topTalkers.run(druid, topTalkers.prepare(queries, untilMs)).rows())
+                  .toString());
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flowsight.console.testing.ConsolePage;
 import io.flowsight.druid.DruidClient;
 import io.flowsight.druid.DruidFiles;
 import io.flowsight.druid.NamedQueries;
@@ -14,9 +15,6 @@ import io.flowsight.testing.Requirements;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,13 +29,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -58,8 +51,6 @@ class ConsoleIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SINCE = "2026-01-31T10:00:00Z";
   private static final String UNTIL = "2026-01-31T10:05:00Z";
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
   /**
    * The collector's rows (docs/collector.md): frontend calls backend in two minutes (one connection
@@ -93,6 +84,7 @@ class ConsoleIT {
 
   private DruidClient druid;
   private ConsoleServer console;
+  private ConsolePage page;
   private WebDriver browser;
   private String base;
 
@@ -103,10 +95,8 @@ class ConsoleIT {
     Requirements.require(
         druid != null && druid.readiness().stream().allMatch(DruidClient.Check::ok),
         "a Druid cluster (./flowsight test starts one and sets FLOWSIGHT_TEST_DRUID_URL)");
-    Requirements.require(
-        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "chromium and chromedriver (apt-get install -y chromium chromium-driver;"
-            + " ./flowsight test installs them)");
+    page = new ConsolePage();
+    browser = page.browser();
 
     InlineDatasource.load(druid, dataSource, ROWS, 4);
     InlineDatasource.load(
@@ -133,21 +123,12 @@ class ConsoleIT {
     console = started.server();
     base = "http://127.0.0.1:" + console.port();
     assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("flowsight console: " + base + "/");
-
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    // As root in a container: no sandbox, /tmp instead of a small /dev/shm.
-    options.addArguments(
-        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1500");
-    browser = new ChromeDriver(service, options);
   }
 
   @AfterAll
   void stop() {
-    if (browser != null) {
-      browser.quit();
+    if (page != null) {
+      page.close();
     }
     if (console != null) {
       console.close();
@@ -160,66 +141,8 @@ class ConsoleIT {
 
   // --- the page --------------------------------------------------------------------------------
 
-  private JsonNode pageState(String expression) throws Exception {
-    Object value =
-        ((JavascriptExecutor) browser).executeScript("return JSON.stringify(" + expression + ");");
-    return JSON.readTree(String.valueOf(value));
-  }
-
-  /** Waits for the page to have loaded (the page says so: body[data-state=ready]), or fails. */
-  private void awaitReady(String focus) {
-    new WebDriverWait(browser, Duration.ofSeconds(60))
-        .withMessage(
-            () ->
-                "the page did not get ready: data-state="
-                    + browser.findElement(By.tagName("body")).getDomAttribute("data-state")
-                    + ", status: "
-                    + browser.findElement(By.id("status")).getText())
-        .until(
-            b -> {
-              WebElement body = b.findElement(By.tagName("body"));
-              if ("error".equals(body.getDomAttribute("data-state"))) {
-                throw new AssertionError(
-                    "the page shows an error: " + b.findElement(By.id("status")).getText());
-              }
-              return "ready".equals(body.getDomAttribute("data-state"))
-                  && focus.equals(body.getDomAttribute("data-focus"));
-            });
-  }
-
   private void open() {
-    browser.get(base + "/?since=" + SINCE + "&until=" + UNTIL);
-    awaitReady("");
-  }
-
-  /**
-   * The edges as the page shows them: "source>target bytes connections failed retransmits colour".
-   */
-  private List<String> shownEdges() throws Exception {
-    List<String> out = new ArrayList<>();
-    for (JsonNode e : pageState("window.__flowsight.shown.edges")) {
-      out.add(
-          e.path("source").asText()
-              + ">"
-              + e.path("target").asText()
-              + " "
-              + e.path("bytes").asLong()
-              + " "
-              + e.path("connections").asLong()
-              + " "
-              + e.path("failed").asLong()
-              + " "
-              + e.path("retransmits").asLong()
-              + " "
-              + e.path("color").asText());
-    }
-    return out;
-  }
-
-  private List<String> texts(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(n -> out.add(n.asText()));
-    return out;
+    page.open(base + "/?since=" + SINCE + "&until=" + UNTIL);
   }
 
   /** The same sums straight from Druid SQL, per application pair, in the same form. */
@@ -253,10 +176,6 @@ class ConsoleIT {
     return out;
   }
 
-  private static List<String> withoutColour(List<String> edges) {
-    return edges.stream().map(e -> e.substring(0, e.lastIndexOf(' '))).toList();
-  }
-
   // --- the checks ------------------------------------------------------------------------------
 
   @Test
@@ -265,18 +184,17 @@ class ConsoleIT {
       throws Exception {
     open();
 
-    assertThat(texts(pageState("window.__flowsight.shown.nodes")))
-        .containsExactly("<NEVER_SEEN>", "backend", "db", "frontend");
+    assertThat(page.shownNodes()).containsExactly("<NEVER_SEEN>", "backend", "db", "frontend");
     // Red: failed connections; orange: 20 % of the segments retransmitted.
-    assertThat(shownEdges())
+    assertThat(page.shownEdges())
         .containsExactly(
             "frontend>backend 5500 5 1 2 #d62728",
             "backend>db 120 1 0 1 #ff7f0e",
             "<NEVER_SEEN>>backend 0 0 4 0 #d62728");
-    assertThat(withoutColour(shownEdges())).isEqualTo(druidEdges("TRUE"));
+    assertThat(ConsolePage.withoutColour(page.shownEdges())).isEqualTo(druidEdges("TRUE"));
 
     // What echarts draws: the same nodes, the unattributed one a grey diamond, and the edges.
-    JsonNode series = pageState("window.__flowsight.graphChart.getOption().series[0]");
+    JsonNode series = page.state("window.__flowsight.graphChart.getOption().series[0]");
     List<String> drawn = new ArrayList<>();
     series
         .path("data")
@@ -298,14 +216,8 @@ class ConsoleIT {
         .containsExactly(
             "frontend>backend #d62728", "backend>db #ff7f0e", "<NEVER_SEEN>>backend #d62728");
 
-    Path report = Path.of("target", "failsafe-reports");
-    Files.createDirectories(report);
-    Path shot = report.resolve("ConsoleIT-console.png");
-    Files.copy(
-        ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
-        shot,
-        StandardCopyOption.REPLACE_EXISTING);
-    System.out.println("ConsoleIT: screenshot of the console in " + shot.toAbsolutePath());
+    System.out.println(
+        "ConsoleIT: screenshot of the console in " + page.screenshot("ConsoleIT-console"));
   }
 
   @Test
@@ -317,8 +229,8 @@ class ConsoleIT {
       QueryRun cli =
           new QueryRun(name, null, SINCE, UNTIL, null, null, "PT1M", true, 20, dataSource);
       SqlResult expected = cli.run(druid, cli.prepare(queries, System.currentTimeMillis()));
-      JsonNode table = pageState("window.__flowsight.tables['" + name + "']");
-      assertThat(texts(table.path("columns"))).as(name).isEqualTo(expected.columns());
+      JsonNode table = page.state("window.__flowsight.tables['" + name + "']");
+      assertThat(ConsolePage.texts(table.path("columns"))).as(name).isEqualTo(expected.columns());
       assertThat(table.path("rows").toString())
           .as(name)
           .isEqualTo(JSON.valueToTree(expected.rows()).toString());
@@ -345,7 +257,7 @@ class ConsoleIT {
     open();
     // Where echarts drew db, in the canvas' pixels; a real mouse click there.
     JsonNode at =
-        pageState(
+        page.state(
             "(() => { const c = window.__flowsight.graphChart;"
                 + " const data = c.getModel().getSeriesByIndex(0).getData();"
                 + " return c.convertToPixel({seriesIndex: 0}, data.getItemLayout(data.indexOfName('db'))); })()");
@@ -353,11 +265,11 @@ class ConsoleIT {
     int x = (int) Math.round(at.get(0).asDouble() - canvas.getSize().getWidth() / 2.0);
     int y = (int) Math.round(at.get(1).asDouble() - canvas.getSize().getHeight() / 2.0);
     new Actions(browser).moveToElement(canvas, x, y).click().perform();
-    awaitReady("db");
+    page.awaitReady("db");
 
-    assertThat(texts(pageState("window.__flowsight.shown.nodes"))).containsExactly("backend", "db");
-    assertThat(shownEdges()).containsExactly("backend>db 120 1 0 1 #ff7f0e");
-    assertThat(pageState("window.__flowsight.tables.dependencies.rows").toString())
+    assertThat(page.shownNodes()).containsExactly("backend", "db");
+    assertThat(page.shownEdges()).containsExactly("backend>db 120 1 0 1 #ff7f0e");
+    assertThat(page.state("window.__flowsight.tables.dependencies.rows").toString())
         .isEqualTo("[[\"upstream\",\"backend\",5432,1,0,50,70,10]]"); // mean RTT 10 ms
     assertThat(browser.findElement(By.id("focus-app")).getText()).isEqualTo("db");
   }
@@ -368,28 +280,20 @@ class ConsoleIT {
     open();
     new Select(browser.findElement(By.id("zone"))).selectByValue("zone-a");
     new WebDriverWait(browser, Duration.ofSeconds(60))
-        .until(b -> "zone-a".equals(readQuietly("window.__flowsight.graph.zone")));
-    awaitReady("");
-    assertThat(withoutColour(shownEdges()))
+        .until(b -> "zone-a".equals(page.stateQuietly("window.__flowsight.graph.zone")));
+    page.awaitReady("");
+    assertThat(ConsolePage.withoutColour(page.shownEdges()))
         .isEqualTo(druidEdges("\"clientZone\" = 'zone-a' OR \"serverZone\" = 'zone-a'"))
         .containsExactly("frontend>backend 5500 5 1 2");
 
     new Select(browser.findElement(By.id("zone"))).selectByValue("");
     new Select(browser.findElement(By.id("cluster"))).selectByValue("data");
     new WebDriverWait(browser, Duration.ofSeconds(60))
-        .until(b -> "data".equals(readQuietly("window.__flowsight.graph.cluster")));
-    awaitReady("");
-    assertThat(withoutColour(shownEdges()))
+        .until(b -> "data".equals(page.stateQuietly("window.__flowsight.graph.cluster")));
+    page.awaitReady("");
+    assertThat(ConsolePage.withoutColour(page.shownEdges()))
         .isEqualTo(druidEdges("\"clientCluster\" = 'data' OR \"serverCluster\" = 'data'"))
         .containsExactly("backend>db 120 1 0 1");
-  }
-
-  private String readQuietly(String expression) {
-    try {
-      return pageState(expression).asText();
-    } catch (Exception notYet) {
-      return null;
-    }
   }
 
   @Test
@@ -397,7 +301,7 @@ class ConsoleIT {
   void seriesShouldOverlayTheLatestForecastOfEachStepOnTheActuals() throws Exception {
     open();
     // The largest pair first: frontend -> backend, per minute as its forecasts are.
-    JsonNode series = pageState("window.__flowsight.series");
+    JsonNode series = page.state("window.__flowsight.series");
     assertThat(series.path("client").asText()).isEqualTo("frontend");
     assertThat(series.path("server").asText()).isEqualTo("backend");
     assertThat(series.path("step").asText()).isEqualTo("PT1M");
@@ -428,15 +332,15 @@ class ConsoleIT {
                 + ",500,0,1000]]");
     // Drawn: the actuals, and the forecast line over them.
     JsonNode drawn =
-        pageState(
+        page.state(
             "echarts.getInstanceByDom(document.getElementById('series')).getOption().series.map(s => s.name)");
-    assertThat(texts(drawn)).containsExactly("bytes", "lower", "interval", "forecast");
+    assertThat(ConsolePage.texts(drawn)).containsExactly("bytes", "lower", "interval", "forecast");
 
     // A pair without forecasts: the actuals alone, with a note.
     ((JavascriptExecutor) browser).executeScript("window.__flowsight.showPair('backend', 'db');");
     new WebDriverWait(browser, Duration.ofSeconds(60))
-        .until(b -> "db".equals(readQuietly("window.__flowsight.series.server")));
-    JsonNode alone = pageState("window.__flowsight.series");
+        .until(b -> "db".equals(page.stateQuietly("window.__flowsight.series.server")));
+    JsonNode alone = page.state("window.__flowsight.series");
     assertThat(alone.path("forecast")).isEmpty();
     assertThat(alone.path("note").asText())
         .isEqualTo("no forecast of this pair in the range (./flowsight forecast makes them)");

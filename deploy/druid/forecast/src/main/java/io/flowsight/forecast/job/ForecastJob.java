@@ -49,6 +49,14 @@ public final class ForecastJob {
             HoltWinters.trendOnly());
   }
 
+  /**
+   * The richest model {@code history} steps can fit: daily and weekly seasons, the daily alone, or
+   * the trend alone; null when even that needs more.
+   */
+  public HoltWinters modelFor(int history) {
+    return models.stream().filter(m -> history >= m.minimumHistory()).findFirst().orElse(null);
+  }
+
   public Result run(List<Series> series, long issuedAt) {
     List<ForecastPoint> points = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
@@ -57,11 +65,7 @@ public final class ForecastJob {
       if (!s.step().equals(step)) {
         throw new IllegalArgumentException("series " + s.key().text() + " has step " + s.step());
       }
-      HoltWinters model =
-          models.stream()
-              .filter(m -> s.values().length >= m.minimumHistory())
-              .findFirst()
-              .orElse(null);
+      HoltWinters model = modelFor(s.values().length);
       if (model == null) {
         skipped.add(
             new Skipped(

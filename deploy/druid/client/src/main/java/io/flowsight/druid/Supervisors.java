@@ -287,19 +287,38 @@ public final class Supervisors {
     ObjectNode kill = DruidClient.JSON.createObjectNode();
     kill.put("type", "kill").put("dataSource", ds).put("interval", "1000-01-01/3000-01-01");
     String task = druid.submitTask(kill);
+    awaitTask(druid, "kill task", task, timeoutSeconds);
+    return task;
+  }
+
+  /**
+   * Waits for task {@code id} ({@code what}, e.g. "ingestion task") to succeed.
+   *
+   * @throws DruidException with Druid's error and where the task's log is, if it fails; or when it
+   *     is still running after {@code timeoutSeconds}
+   */
+  public static void awaitTask(DruidClient druid, String what, String id, int timeoutSeconds) {
     waitFor(
-        "kill task " + task,
+        what + " " + id,
         () -> {
-          JsonNode st = druid.taskStatus(task);
-          String code = st.path("statusCode").asText(st.path("status").asText());
+          JsonNode status = druid.taskStatus(id);
+          String code = status.path("statusCode").asText(status.path("status").asText());
           if (code.equals("FAILED")) {
             throw new DruidException(
-                "kill task " + task + " failed: " + st.path("errorMsg").asText());
+                what
+                    + " "
+                    + id
+                    + " failed: "
+                    + status.path("errorMsg").asText(status.toString())
+                    + " (its log: "
+                    + druid.url()
+                    + "/druid/indexer/v1/task/"
+                    + id
+                    + "/log)");
           }
           return code.equals("SUCCESS");
         },
         timeoutSeconds);
-    return task;
   }
 
   public static void waitFor(String what, BooleanSupplier done, int timeoutSeconds) {

@@ -339,24 +339,7 @@ public final class QueryBenchmark implements Callable<Integer> {
     out.printf("Loading %,d rows into %s...%n", rowsIn, name);
     long t0 = System.nanoTime();
     String id = druid.submitTask(task);
-    Supervisors.waitFor(
-        "ingestion task " + id,
-        () -> {
-          JsonNode status = druid.taskStatus(id);
-          String code = status.path("statusCode").asText(status.path("status").asText());
-          if (code.equals("FAILED")) {
-            throw new DruidException(
-                "ingestion task "
-                    + id
-                    + " failed: "
-                    + status.path("errorMsg").asText(status.toString())
-                    + " (its log: /druid/indexer/v1/task/"
-                    + id
-                    + "/log)");
-          }
-          return code.equals("SUCCESS");
-        },
-        4 * 3600);
+    Supervisors.awaitTask(druid, "ingestion task", id, 4 * 3600);
     double taskSeconds = (System.nanoTime() - t0) / 1e9;
     Supervisors.waitFor("the rows of " + name + " in SQL", () -> holds(name, rowsIn), 1800);
     double queryable = (System.nanoTime() - t0) / 1e9;

@@ -52,17 +52,7 @@ public final class InlineDatasource {
     io.putObject("inputFormat").put("type", "json");
     spec.putObject("tuningConfig").put("type", "index_parallel").put("maxNumConcurrentSubTasks", 1);
     String id = druid.submitTask(task);
-    Supervisors.waitFor(
-        "ingestion task " + id,
-        () -> {
-          JsonNode status = druid.taskStatus(id);
-          String code = status.path("statusCode").asText(status.path("status").asText());
-          if (code.equals("FAILED")) {
-            throw new AssertionError("ingestion task " + id + " failed: " + status);
-          }
-          return code.equals("SUCCESS");
-        },
-        180);
+    Supervisors.awaitTask(druid, "ingestion task", id, 180);
     // Queryable once the historical has loaded the segment and the broker knows it.
     Supervisors.waitFor(
         "the rows of " + dataSource + " in SQL",

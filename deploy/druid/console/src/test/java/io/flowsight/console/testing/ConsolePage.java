@@ -142,7 +142,8 @@ public final class ConsolePage implements AutoCloseable {
   }
 
   /** A screenshot of the page into the test report: target/failsafe-reports/NAME.png. */
-  public Path screenshot(String name) throws IOException {
+  public Path screenshot(String name) throws IOException, InterruptedException {
+    Thread.sleep(1500); // echarts draws its lines with a 1 s animation; the picture waits for it
     Path report = Path.of("target", "failsafe-reports");
     Files.createDirectories(report);
     Path shot = report.resolve(name + ".png");

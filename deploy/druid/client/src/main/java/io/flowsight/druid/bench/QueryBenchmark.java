@@ -98,6 +98,14 @@ public final class QueryBenchmark implements Callable<Integer> {
   int repeat;
 
   @Option(
+      names = "--ranges",
+      split = ",",
+      defaultValue = "1h,1d,all",
+      description =
+          "the ranges to time, at the end of the data: 1h, 1d, all (the default: all three)")
+  List<String> rangeNames;
+
+  @Option(
       names = "--no-variants",
       description = "skip loading the last day in the layout variants and comparing them")
   boolean noVariants;
@@ -201,11 +209,18 @@ public final class QueryBenchmark implements Callable<Integer> {
     printLoads(List.of(main), "the flows layout: HOUR segments, MINUTE rollup, time-sorted");
 
     String[] pair = fleet.heaviestPair();
-    List<Range> ranges =
-        List.of(
-            new Range("1 h", end - 3_600_000, end),
-            new Range("1 d", end - SyntheticFleet.DAY_MS, end),
-            new Range(days + " d", start, end));
+    Range day = new Range("1 d", end - SyntheticFleet.DAY_MS, end);
+    List<Range> ranges = new ArrayList<>();
+    for (String r : rangeNames) {
+      switch (r) {
+        case "1h" -> ranges.add(new Range("1 h", end - 3_600_000, end));
+        case "1d" -> ranges.add(day);
+        case "all" -> ranges.add(new Range(days + " d", start, end));
+        default ->
+            throw new CommandLine.ParameterException(
+                new CommandLine(this), "--ranges takes 1h, 1d and all, not " + r);
+      }
+    }
     Map<String, Map<String, Latency>> byQuery = new LinkedHashMap<>();
     for (Range range : ranges) {
       out.printf("Timing the queries over %s...%n", range.label());
@@ -222,7 +237,7 @@ public final class QueryBenchmark implements Callable<Integer> {
     printLatencies(byQuery, ranges.stream().map(Range::label).toList());
 
     if (!noVariants) {
-      compareLayouts(main, ranges.get(1), dayRows[days - 1], pair);
+      compareLayouts(main, day, dayRows[days - 1], pair);
     }
     if (!keep) {
       drop(main.dataSource());

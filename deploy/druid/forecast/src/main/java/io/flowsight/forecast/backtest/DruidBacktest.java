@@ -101,8 +101,9 @@ public final class DruidBacktest implements Callable<Integer> {
         new DruidClient(druidUrl != null ? druidUrl : DruidClient.defaultUrl(System.getenv()));
     long now = System.currentTimeMillis();
     long untilMs = until == null ? now : Times.parseTime(until, now);
-    long sinceMs = Times.parseTime(since, untilMs);
     untilMs -= Math.floorMod(untilMs, step.toMillis()); // whole steps only
+    long sinceMs = Times.parseTime(since, untilMs);
+    sinceMs -= Math.floorMod(sinceMs, step.toMillis());
     List<Series> all =
         new DruidSeries(client, new NamedQueries(DruidFiles.queries()), dataSource)
             .read(Instant.ofEpochMilli(sinceMs), Instant.ofEpochMilli(untilMs), step);

@@ -32,7 +32,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
-import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -278,7 +277,7 @@ class ConsoleIT {
   @Order(4)
   void zoneAndClusterFiltersShouldNarrowTheGraphToFlowsWithAnEndThere() throws Exception {
     open();
-    new Select(browser.findElement(By.id("zone"))).selectByValue("zone-a");
+    page.select("zone", "zone-a");
     new WebDriverWait(browser, Duration.ofSeconds(60))
         .until(b -> "zone-a".equals(page.stateQuietly("window.__flowsight.graph.zone")));
     page.awaitReady("");
@@ -286,8 +285,12 @@ class ConsoleIT {
         .isEqualTo(druidEdges("\"clientZone\" = 'zone-a' OR \"serverZone\" = 'zone-a'"))
         .containsExactly("frontend>backend 5500 5 1 2");
 
-    new Select(browser.findElement(By.id("zone"))).selectByValue("");
-    new Select(browser.findElement(By.id("cluster"))).selectByValue("data");
+    page.select("zone", "");
+    // The zone's reload rebuilds the cluster's options: wait for it before picking one.
+    new WebDriverWait(browser, Duration.ofSeconds(60))
+        .until(b -> "".equals(page.stateQuietly("window.__flowsight.graph.zone")));
+    page.awaitReady("");
+    page.select("cluster", "data");
     new WebDriverWait(browser, Duration.ofSeconds(60))
         .until(b -> "data".equals(page.stateQuietly("window.__flowsight.graph.cluster")));
     page.awaitReady("");

@@ -13,12 +13,14 @@ import java.util.List;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -98,6 +100,20 @@ public final class ConsolePage implements AutoCloseable {
               }
               return "ready".equals(body.getDomAttribute("data-state"))
                   && focus.equals(body.getDomAttribute("data-focus"));
+            });
+  }
+
+  /**
+   * Picks {@code value} in the drop-down {@code id}. The page rebuilds its filters' options after
+   * each load, so an option found a moment before may be gone: found again until it takes.
+   */
+  public void select(String id, String value) {
+    new WebDriverWait(browser, Duration.ofSeconds(60))
+        .ignoring(StaleElementReferenceException.class)
+        .until(
+            b -> {
+              new Select(b.findElement(By.id(id))).selectByValue(value);
+              return true;
             });
   }
 
